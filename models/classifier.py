@@ -1,0 +1,113 @@
+"""The message classifier: one scikit-learn pipeline scoring every output at once.
+
+Outputs are the three labels (calibrated probabilities) and the six
+escalation kinds. Calibration is Platt scaling fitted on out-of-fold scores
+from grouped cross-validation, so the probabilities and the default
+thresholds both come from data the final weights never saw.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline
+
+from .corpus import KINDS, LABELS
+from .features import MessageFeaturizer
+
+OUTPUTS = LABELS + tuple(f"kind:{k}" for k in KINDS)
+CALIBRATED = LABELS  # kinds are only ranked, never thresholded by users
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+def _fit_platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: the (slope, intercept) mapping a decision score to a probability."""
+    if len(np.unique(y)) < 2:
+        return 1.0, 0.0
+    lr = LogisticRegression(C=1e4).fit(scores.reshape(-1, 1), y)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+class MultiOutputCalibrated(BaseEstimator, ClassifierMixin):
+    """One logistic regression per output; the labels are calibrated out of fold.
+
+    After `fit`, `oof_proba_` holds calibrated out-of-fold probabilities for the
+    calibrated outputs: the held-out data on which default thresholds are chosen.
+    """
+
+    def __init__(self, C: float = 4.0, folds: int = 5, seed: int = 0):
+        self.C = C
+        self.folds = folds
+        self.seed = seed
+
+    def _new(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, solver="liblinear", class_weight="balanced", random_state=self.seed)
+
+    def fit(self, X, Y: np.ndarray, groups: Sequence | None = None, calibrate_on: np.ndarray | None = None,
+            sample_weight: np.ndarray | None = None) -> "MultiOutputCalibrated":
+        """Fit every output; Y has one column per name in OUTPUTS.
+
+        `calibrate_on` marks the rows that are whole messages: calibration and the
+        out-of-fold probabilities use only those (sentence rows teach spans).
+        """
+        Y = np.asarray(Y)
+        whole = np.ones(X.shape[0], bool) if calibrate_on is None else np.asarray(calibrate_on, bool)
+        weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+        n_out = Y.shape[1]
+        coefs = []
+        self.intercept_ = np.zeros(n_out)
+        self.platt_ = np.tile([1.0, 0.0], (n_out, 1))
+        self.oof_proba_ = np.full((X.shape[0], n_out), np.nan)
+        splits = list(GroupKFold(n_splits=self.folds).split(X, Y[:, 0], groups if groups is not None else np.arange(X.shape[0])))
+        for j in range(n_out):
+            y = Y[:, j]
+            if j < len(CALIBRATED) and len(np.unique(y)) == 2:
+                oof = np.zeros(X.shape[0])
+                for train, test in splits:
+                    if len(np.unique(y[train])) < 2:
+                        continue
+                    model = self._new().fit(X[train], y[train], sample_weight=weight[train])
+                    oof[test] = model.decision_function(X[test])
+                self.platt_[j] = _fit_platt(oof[whole], y[whole])
+                self.oof_proba_[:, j] = _sigmoid(self.platt_[j, 0] * oof + self.platt_[j, 1])
+            if len(np.unique(y)) == 2:
+                model = self._new().fit(X, y, sample_weight=weight)
+                coefs.append(sp.csc_matrix(model.coef_.T))
+                self.intercept_[j] = model.intercept_[0]
+            else:
+                coefs.append(sp.csc_matrix((X.shape[1], 1)))
+                self.intercept_[j] = -40.0 if y.max() == 0 else 40.0
+        # All outputs' weights in one dense float32 matrix: one sparse-times-dense
+        # product scores everything (much faster than sparse-times-sparse).
+        self.coef_ = sp.hstack(coefs, format="csr").toarray().astype(np.float32)
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Raw linear scores, one column per output."""
+        return np.asarray(X @ self.coef_, dtype=np.float64) + self.intercept_
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities per output (calibrated for the labels)."""
+        z = self.decision_function(X)
+        return _sigmoid(self.platt_[:, 0] * z + self.platt_[:, 1])
+
+
+def build_pipeline(C: float = 4.0, folds: int = 5, seed: int = 0) -> Pipeline:
+    """The message pipeline: features, then every output's classifier."""
+    return Pipeline([("features", MessageFeaturizer()), ("outputs", MultiOutputCalibrated(C=C, folds=folds, seed=seed))])
+
+
+def fit_pipeline(pipeline: Pipeline, rows: Sequence, Y: np.ndarray, groups: Sequence,
+                 whole: np.ndarray | None = None, weight: np.ndarray | None = None) -> Pipeline:
+    """Fit the pipeline, passing groups to the grouped cross-validation."""
+    X = pipeline.named_steps["features"].fit(rows).transform(rows)
+    pipeline.named_steps["outputs"].fit(X, Y, groups=groups, calibrate_on=whole, sample_weight=weight)
+    return pipeline

@@ -1,0 +1,1 @@
+"""The Trustdesk service and its command line (the service itself arrives with issue 4)."""

@@ -1,0 +1,154 @@
+"""The `trustdesk` command line: thin wrappers over plain functions in models/.
+
+Other tools parse `classify` output, so its contract is stable: one JSON line
+out per non-blank input line, in order; a bad line becomes {"line", "error"}
+and the run goes on; the exit status is 1 when any line was bad.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO, Iterator
+
+import click
+
+BATCH = 256
+
+
+def _parse_thresholds(values: tuple[str, ...]) -> dict[str, float]:
+    out = {}
+    for item in values:
+        name, _, raw = item.partition("=")
+        try:
+            value = float(raw)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: expected LABEL=NUMBER, e.g. blame=0.6") from None
+        if not 0.0 <= value <= 1.0:
+            raise click.BadParameter(f"{item!r}: a threshold is a probability between 0 and 1")
+        out[name.strip()] = value
+    return out
+
+
+def _load_analyzer(model: str | None, thresholds: dict[str, float]):
+    from models.predict import Analyzer
+    from models.store import ModelError
+
+    try:
+        analyzer = Analyzer.load(model)
+    except ModelError as exc:
+        raise click.ClickException(str(exc)) from None
+    unknown = set(thresholds) - set(analyzer.thresholds)
+    if unknown:
+        raise click.BadParameter(f"unknown label(s) {sorted(unknown)}; known: {sorted(analyzer.thresholds)}")
+    analyzer.thresholds.update(thresholds)
+    return analyzer
+
+
+def _numbered_lines(stream: IO[str]) -> Iterator[tuple[int, str]]:
+    for number, line in enumerate(stream, 1):
+        if line.strip():
+            yield number, line
+
+
+def run_lines(stream: IO[str], out: IO[str], handle, batch: int) -> int:
+    """Apply `handle` (a list of tickets -> list of results) to JSON Lines; returns the bad-line count."""
+    from models.ticket import TicketError, load_ticket
+
+    bad = 0
+    pending: list[tuple[int, object]] = []
+
+    def flush() -> None:
+        good = [(n, t) for n, t in pending if not isinstance(t, str)]
+        results = iter(handle([t for _, t in good]) if good else [])
+        for n, item in pending:
+            record = {"line": n, "error": item} if isinstance(item, str) else next(results)
+            out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        out.flush()
+        pending.clear()
+
+    for number, line in _numbered_lines(stream):
+        try:
+            ticket = load_ticket(json.loads(line))
+        except json.JSONDecodeError as exc:
+            ticket, bad = f"invalid JSON: {exc.msg} at column {exc.colno}", bad + 1
+        except TicketError as exc:
+            ticket, bad = str(exc), bad + 1
+        pending.append((number, ticket))
+        if len(pending) >= batch:
+            flush()
+    flush()
+    return bad
+
+
+def _open_input(path: str):
+    if path == "-":
+        return sys.stdin, 1  # answer each line as it comes: callers may wait for it
+    try:
+        return open(path, encoding="utf-8"), BATCH
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+
+
+@click.group()
+@click.version_option(package_name="trustdesk")
+def main() -> None:
+    """Trustdesk: blame, deflection and escalation risk in support conversations."""
+
+
+@main.command()
+@click.argument("file", default="-")
+@click.option("--model", "model", default=None, help="Model directory (default: the shipped model).")
+@click.option("--threshold", "thresholds", multiple=True, metavar="LABEL=P", help="Override a label's threshold.")
+def classify(file: str, model: str | None, thresholds: tuple[str, ...]) -> None:
+    """Score JSON Lines of normalized tickets from FILE (or - for stdin)."""
+    analyzer = _load_analyzer(model, _parse_thresholds(thresholds))
+    stream, batch = _open_input(file)
+    try:
+        bad = run_lines(stream, sys.stdout, analyzer.analyze_many, batch)
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    sys.exit(1 if bad else 0)
+
+
+@main.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Corpus directory (default: models/data).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the model (default: the shipped model's directory).")
+@click.option("--seed", default=0, show_default=True, help="Random seed (same corpus + seed = same model).")
+def train(data_dir: Path | None, out_dir: Path | None, seed: int) -> None:
+    """Train the classifiers from the corpus and save them with a manifest."""
+    from models import corpus, store
+    from models import train as training
+
+    try:
+        manifest = training.train(data_dir or corpus.DATA_DIR, out_dir or store.DEFAULT_MODEL_DIR, seed=seed,
+                                  progress=lambda msg: click.echo(msg, err=True))
+    except corpus.CorpusError as exc:
+        raise click.ClickException(f"corpus: {exc}") from None
+    click.echo(json.dumps({k: manifest[k] for k in ("model_version", "thresholds", "metrics", "training_seconds")}, indent=2))
+
+
+@main.command()
+@click.option("--model", "model", default=None, help="Model directory (default: the shipped model).")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@click.option("--no-real", is_flag=True, help="Skip the real-text sets in ../shared.")
+def evaluate(model: str | None, data_dir: Path | None, as_json: bool, no_real: bool) -> None:
+    """Evaluate a model on the held-out split, beside the lexicon baseline, and on real text."""
+    from models import corpus
+    from models import evaluate as evaluation
+    from models.store import ModelError
+
+    try:
+        report = evaluation.evaluate(model, data_dir or corpus.DATA_DIR, real=not no_real)
+    except (ModelError, corpus.CorpusError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(report, indent=2) if as_json else evaluation.format_report(report))
+
+
+if __name__ == "__main__":
+    main()
