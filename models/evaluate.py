@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+from scipy.stats import spearmanr
 from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score
 
 from . import store
@@ -209,12 +210,33 @@ def evaluate_xci(analyzer: Analyzer, shared: Path) -> dict[str, Any]:
     }
 
 
+def evaluate_politeness(analyzer: Analyzer, shared: Path) -> dict[str, Any]:
+    """Construct check: impolite requests should score higher on blame (Spearman < 0).
+
+    Only requests the corpus did not train on are used.
+    """
+    trained = {e.id for e in load_messages(message_files()) if e.source.startswith("politeness")}
+    texts, politeness = [], []
+    for name, tag in (("wikipedia", "wiki"), ("stack-exchange", "se")):
+        with open(shared / f"data/external/stanford-politeness/{name}.annotated.csv", encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                site = "" if tag == "wiki" else row["Community"].split(" ", 1)[-1].lower().replace(" ", "") + "-"
+                if f"pol-{tag}-{site}{row['Id']}" in trained or f"pol-{tag}-{row['Id']}" in trained:
+                    continue
+                texts.append(row["Request"])
+                politeness.append(float(row["Normalized Score"]))
+    blame = _scores(score_messages(analyzer, texts, ["customer"] * len(texts)), "blame")
+    rho = spearmanr(blame, politeness).statistic
+    return {"n": len(texts), "spearman_blame_vs_politeness": round(float(rho), 3)}
+
+
 def evaluate_real(analyzer: Analyzer, shared: Path | None = None) -> dict[str, Any]:
     """All real-text measurements, or the reason they were skipped."""
     shared = shared or shared_dir()
     if not (shared / "data/external").is_dir():
         return {"skipped": f"real text not found at {shared}/data/external (set TRUSTDESK_SHARED_DIR)"}
-    return {"gold": evaluate_gold(analyzer, shared), "xci": evaluate_xci(analyzer, shared)}
+    return {"gold": evaluate_gold(analyzer, shared), "xci": evaluate_xci(analyzer, shared),
+            "politeness": evaluate_politeness(analyzer, shared)}
 
 
 def evaluate(model_path: str | Path | None = None, data_dir: Path = DATA_DIR, real: bool = True) -> dict[str, Any]:
@@ -260,5 +282,6 @@ def format_report(report: dict[str, Any]) -> str:
                 lines.append(f"  {name:<16} pos={mm['positives']:<4} P={mm['precision']} R={mm['recall']} F1={mm['f1']} "
                              f"AUC={mm['roc_auc']} Brier={mm['brier']} ECE={mm['ece']} | lexicon F1={m['lexicon']['f1']}")
             lines.append(f"  complaints-xci: {json.dumps(real['xci'])}")
+            lines.append(f"  politeness (construct check): {json.dumps(real['politeness'])}")
     return "\n".join(lines)
 
