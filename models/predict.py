@@ -1,8 +1,9 @@
 """Score normalized tickets: per-message labels with spans, and ticket-level risk.
 
-The Analyzer is what the CLI and the service call. It scores every message of a
-batch in one vectorised pass (throughput), then scores the sentences of the
-flagged messages in a second pass to find spans and escalation evidence.
+The Analyzer is what the CLI and the service call. It hashes every sentence of
+a batch once, scores the messages (sums of their sentences) in one vectorised
+pass, then scores the sentences of the flagged messages from the same counts to
+find spans and escalation evidence.
 """
 
 from __future__ import annotations
@@ -71,14 +72,21 @@ class Analyzer:
 
     def analyze_many(self, tickets: Sequence[dict]) -> list[dict]:
         """Analyse a batch of normalized tickets in one vectorised pass."""
-        prepared = [[self._prepare(i, m) for i, m in enumerate(t["messages"])] for t in tickets]
-        flat = [m for msgs in prepared for m in msgs if not m.guess.abstained]
-        self._score(flat)
-        features = [escalation.trajectory([self._signal(m) for m in msgs if m.probs is not None], t.get("history"))
-                    for t, msgs in zip(tickets, prepared)]
+        prepared, features = self._score_batch(tickets)
         risks = self._ticket_risks(features)
         return [self._ticket_result(t, msgs, f, r if any(m.probs is not None for m in msgs) else None)
                 for t, msgs, f, r in zip(tickets, prepared, features, risks)]
+
+    def trajectories(self, tickets: Sequence[dict]) -> list[dict[str, float]]:
+        """The ticket model's input features for each ticket (training uses this too)."""
+        return self._score_batch(tickets)[1]
+
+    def _score_batch(self, tickets: Sequence[dict]) -> tuple[list[list[_Message]], list[dict[str, float]]]:
+        prepared = [[self._prepare(i, m) for i, m in enumerate(t["messages"])] for t in tickets]
+        self._score([m for msgs in prepared for m in msgs if not m.guess.abstained])
+        features = [escalation.trajectory([self._signal(m) for m in msgs if m.probs is not None], t.get("history"))
+                    for t, msgs in zip(tickets, prepared)]
+        return prepared, features
 
     def _score(self, flat: list[_Message]) -> None:
         """Score messages, then the sentences of those that were flagged (for spans)."""

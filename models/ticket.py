@@ -16,6 +16,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 from .text import html_to_text, looks_like_html
 
 ROLES = ("customer", "agent")
+# Far above any real message (long quoted threads included); stops a runaway payload.
+MAX_BODY = 1_000_000
 
 
 class TicketError(ValueError):
@@ -105,7 +107,7 @@ class MessageSchema(_Lenient):
     id = Identifier(load_default=None, allow_none=True)
     author_role = fields.String(required=True, validate=validate.OneOf(ROLES))
     author = fields.Nested(PersonSchema, load_default=None, allow_none=True)
-    body = fields.String(required=True)
+    body = fields.String(required=True, validate=validate.Length(max=MAX_BODY))
     created_at = Timestamp(load_default=None, allow_none=True)
     public = fields.Boolean(load_default=True)
 

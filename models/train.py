@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.metrics import precision_recall_curve
 
 from . import escalation, store
-from .classifier import OUTPUTS, build_pipeline, fit_pipeline
+from .classifier import build_pipeline, fit_pipeline
 from .corpus import DATA_DIR, KINDS, LABELS, Example, corpus_hash, load_messages, load_tickets, message_files, ticket_files
 from .split import is_held_out, split_mask
 from .text import own_text, sentences
@@ -94,24 +94,13 @@ def split_tickets(tickets: list[dict]) -> tuple[list[dict], list[dict]]:
     return train, held
 
 
-def ticket_signals(pipeline, ticket: dict) -> list[escalation.MessageSignal]:
-    """Score a corpus ticket's messages into the signals the ticket model reads."""
-    normalized = load_ticket({k: v for k, v in ticket.items() if k != "labels"})
-    rows = [(own_text(m["body"]), m["author_role"]) for m in normalized["messages"]]
-    probs = pipeline.predict_proba(rows)
-    col = {name: OUTPUTS.index(name) for name in OUTPUTS}
-    return [
-        escalation.MessageSignal(
-            role=m["author_role"], blame=p[col["blame"]], deflection=p[col["deflection"]],
-            escalation=p[col["escalation"]], repeat_contact=p[col["kind:repeat_contact"]], created_at=m["created_at"],
-        )
-        for m, p in zip(normalized["messages"], probs)
-    ]
+def ticket_matrix(pipeline, thresholds: dict[str, float], tickets: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Ticket feature matrix and labels, computed by the same code that serves predictions."""
+    from .predict import Analyzer
 
-
-def ticket_matrix(pipeline, tickets: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """Ticket feature matrix and labels."""
-    X = np.array([escalation.vector(escalation.trajectory(ticket_signals(pipeline, t), t.get("history"))) for t in tickets])
+    analyzer = Analyzer(store.StoredModel({"messages": pipeline, "tickets": None}, {"thresholds": thresholds}, Path(".")))
+    normalized = [load_ticket({k: v for k, v in t.items() if k != "labels"}) for t in tickets]
+    X = np.array([escalation.vector(f) for f in analyzer.trajectories(normalized)])
     y = np.array([int(t["labels"]["escalation"]) for t in tickets])
     return X, y
 
@@ -134,7 +123,7 @@ def train(data_dir: Path = DATA_DIR, out_dir: Path | None = None, seed: int = 0,
                   for j, name in enumerate(LABELS)}
     train_tickets, held_tickets = split_tickets(tickets)
     progress(f"training tickets: {len(train_tickets)} (held out: {len(held_tickets)})")
-    Xt, yt = ticket_matrix(pipeline, train_tickets)
+    Xt, yt = ticket_matrix(pipeline, thresholds, train_tickets)
     ticket_model, ticket_oof = escalation.fit_ticket_model(Xt, yt, seed=seed)
     thresholds["ticket_escalation_risk"] = best_threshold(yt, ticket_oof)
     data_hash = corpus_hash(data_dir)

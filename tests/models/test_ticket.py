@@ -30,6 +30,7 @@ def test_unknown_fields_are_ignored_and_numeric_ids_become_strings():
         ({"id": "1", "requester": {"value": -5}, "messages": [{"author_role": "agent", "body": "x"}]}, "requester.value"),
         ({"id": "1", "history": {"prior_contacts": "many"}, "messages": [{"author_role": "agent", "body": "x"}]}, "history.prior_contacts"),
         ({"id": True, "messages": [{"author_role": "agent", "body": "x"}]}, "id"),
+        ({"id": "1", "messages": [{"author_role": "agent", "body": "x" * 1_000_001}]}, "messages.0.body"),
     ],
 )
 def test_errors_name_the_bad_field(ticket, field):
