@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from scipy.stats import spearmanr
-from sklearn.metrics import brier_score_loss, confusion_matrix, roc_auc_score
+from sklearn.metrics import brier_score_loss, cohen_kappa_score, confusion_matrix, roc_auc_score
 
 from . import store
 from .corpus import DATA_DIR, LABELS, Example, load_messages, load_tickets, message_files, ticket_files
@@ -26,6 +26,7 @@ from .text import own_text
 
 SLICES = ("role", "register", "industry", "non_native", "source")
 GOLD_FILE = DATA_DIR / "eval" / "real-gold.jsonl"
+SECOND_ANNOTATOR_FILE = DATA_DIR / "eval" / "real-gold-annotator2.jsonl"
 
 
 def shared_dir() -> Path:
@@ -155,6 +156,10 @@ def evaluate_heldout(objects: dict, manifest: dict, data_dir: Path = DATA_DIR) -
 
 # --- real public text (kept in ../shared, never trained on) ---------------------
 
+def _read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def _gold_texts(shared: Path) -> dict[tuple[str, str], str]:
     texts: dict[tuple[str, str], str] = {}
     with open(shared / "data/external/twcs-sample/twcs_sample_5000.csv", encoding="utf-8", newline="") as fh:
@@ -170,7 +175,7 @@ def _gold_texts(shared: Path) -> dict[tuple[str, str], str]:
 
 def evaluate_gold(analyzer: Analyzer, shared: Path) -> dict[str, Any]:
     """F1 per label on our hand-labelled real tweets and IBM conversations."""
-    gold = [json.loads(line) for line in GOLD_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    gold = _read_jsonl(GOLD_FILE)
     texts = _gold_texts(shared)
     rows = [g for g in gold if (g["source"], str(g["ref"])) in texts]
     results = score_messages(analyzer, [texts[(g["source"], str(g["ref"]))] for g in rows], [g["role"] for g in rows])
@@ -186,6 +191,21 @@ def evaluate_gold(analyzer: Analyzer, shared: Path) -> dict[str, Any]:
             idx = [i for i, g in enumerate(rows) if g["source"] == source]
             entry[source] = _short(binary_metrics(y[idx], p[idx], analyzer.thresholds[name]))
         out["labels"][name] = entry
+    out["agreement"] = annotator_agreement(gold)
+    return out
+
+
+def annotator_agreement(gold: list[dict]) -> dict[str, Any] | None:
+    """Cohen's kappa per label between our two independent annotators of the gold set."""
+    if not SECOND_ANNOTATOR_FILE.is_file():
+        return None
+    second = {(g["source"], str(g["ref"])): g for g in _read_jsonl(SECOND_ANNOTATOR_FILE)}
+    pairs = [(g, second[(g["source"], str(g["ref"]))]) for g in gold if (g["source"], str(g["ref"])) in second]
+    out: dict[str, Any] = {"n": len(pairs)}
+    for internal in LABELS:
+        a = [int(p[0][internal]) for p in pairs]
+        b = [int(p[1][internal]) for p in pairs]
+        out[PUBLIC_NAMES[internal]] = round(float(cohen_kappa_score(a, b)), 3) if len(set(a) | set(b)) > 1 else None
     return out
 
 
@@ -281,6 +301,8 @@ def format_report(report: dict[str, Any]) -> str:
                 mm = m["model"]
                 lines.append(f"  {name:<16} pos={mm['positives']:<4} P={mm['precision']} R={mm['recall']} F1={mm['f1']} "
                              f"AUC={mm['roc_auc']} Brier={mm['brier']} ECE={mm['ece']} | lexicon F1={m['lexicon']['f1']}")
+            if gold.get("agreement"):
+                lines.append(f"  annotator agreement (Cohen's kappa): {json.dumps(gold['agreement'])}")
             lines.append(f"  complaints-xci: {json.dumps(real['xci'])}")
             lines.append(f"  politeness (construct check): {json.dumps(real['politeness'])}")
     return "\n".join(lines)

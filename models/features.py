@@ -3,7 +3,8 @@
 Hashed word and character n-grams keep the artifact small and need no
 vocabulary, so unseen words and typos still land on useful character grams.
 Word features are also crossed with the author's role: "you should have"
-means blame from an agent and something else from a customer.
+means blame from an agent and something else from a customer. Cue-phrase
+groups (cues.py) add what the corpus cannot teach word by word.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
+from .cues import cue_counts
 from .text import sentences
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
@@ -43,6 +45,7 @@ class SegmentCounts:
 
     words: sp.csr_matrix
     chars: sp.csr_matrix
+    cues: sp.csr_matrix
     summing: sp.csr_matrix
     owners: np.ndarray
     agent: np.ndarray
@@ -85,14 +88,19 @@ class MessageFeaturizer(BaseEstimator, TransformerMixin):
         words, chars = self._vectorizers()
         summing = sp.csr_matrix((np.ones(len(flat), np.float32), (owners, np.arange(len(flat)))),
                                 shape=(len(segment_lists), len(flat)))
-        return words.transform(flat), chars.transform(flat), summing, owners
+        return words.transform(flat), chars.transform(flat), cue_counts(flat), summing, owners
 
     def fit(self, rows: Sequence, y=None) -> "MessageFeaturizer":
         """Learn inverse document frequencies from the training texts."""
-        w, c, summing, _ = self._hash_segments([segments_of(str(row[0])) for row in rows])
-        self.word_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(summing @ w)
-        self.char_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(summing @ c)
+        self.fit_transform(rows)
         return self
+
+    def fit_transform(self, rows: Sequence, y=None) -> sp.csr_matrix:
+        """Fit and return the training features, hashing the texts once."""
+        counts = self.count([segments_of(str(row[0])) for row in rows], [row[1] for row in rows])
+        self.word_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts.summing @ counts.words)
+        self.char_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts.summing @ counts.chars)
+        return self.message_features(counts)
 
     def transform(self, rows: Sequence) -> sp.csr_matrix:
         """Message features for rows of (text, role)."""
@@ -101,35 +109,41 @@ class MessageFeaturizer(BaseEstimator, TransformerMixin):
 
     def count(self, segment_lists: Sequence[Sequence[str]], roles: Sequence[str]) -> "SegmentCounts":
         """Hash every sentence once; messages and sentences are both built from this."""
-        w, c, summing, owners = self._hash_segments(segment_lists)
-        return SegmentCounts(w, c, summing, owners, np.array([r == "agent" for r in roles], dtype=np.float32))
+        w, c, cues, summing, owners = self._hash_segments(segment_lists)
+        return SegmentCounts(w, c, cues, summing, owners, np.array([r == "agent" for r in roles], dtype=np.float32))
 
     def message_features(self, counts: "SegmentCounts") -> sp.csr_matrix:
         """Features of whole messages (sums of their sentences)."""
-        return self._assemble(counts.summing @ counts.words, counts.summing @ counts.chars, counts.agent)
+        s = counts.summing
+        return self._assemble(s @ counts.words, s @ counts.chars, s @ counts.cues, counts.agent)
 
     def sentence_features(self, counts: "SegmentCounts", rows: np.ndarray) -> sp.csr_matrix:
         """Features of the chosen sentences (indices into the flat sentence list)."""
-        return self._assemble(counts.words[rows], counts.chars[rows], counts.agent[counts.owners[rows]])
+        return self._assemble(counts.words[rows], counts.chars[rows], counts.cues[rows], counts.agent[counts.owners[rows]])
 
-    def _assemble(self, w: sp.csr_matrix, c: sp.csr_matrix, agent: np.ndarray) -> sp.csr_matrix:
-        """Features: words, chars, words x agent, words x customer, role bias.
+    def _assemble(self, w: sp.csr_matrix, c: sp.csr_matrix, cues: sp.csr_matrix, agent: np.ndarray) -> sp.csr_matrix:
+        """Features: words, chars, words x agent, words x customer, role bias, cues x role.
 
         Built straight from the index arrays: for one message, stacking and
         scaling sparse blocks costs far more in object overhead than the maths.
         """
         w = _tfidf(w, self.word_tfidf_.idf_)
         c = _tfidf(c, self.char_tfidf_.idf_)
-        n, n_words, n_chars = w.shape[0], w.shape[1], c.shape[1]
+        cues = cues.tocsr()
+        n, n_words, n_chars, n_cues = w.shape[0], w.shape[1], c.shape[1], cues.shape[1]
         rows_w = np.repeat(np.arange(n), np.diff(w.indptr))
         rows_c = np.repeat(np.arange(n), np.diff(c.indptr))
+        rows_q = np.repeat(np.arange(n), np.diff(cues.indptr))
         customer = (agent == 0).astype(np.int64)
         crossed = w.indices + n_words + n_chars + customer[rows_w] * n_words
         bias = 3 * n_words + n_chars + customer
-        rows = np.concatenate([rows_w, rows_c, rows_w, np.arange(n)])
-        cols = np.concatenate([w.indices, c.indices + n_words, crossed, bias])
-        data = np.concatenate([w.data, c.data, w.data, np.ones(n, np.float32)])
-        return sp.csr_matrix((data, (rows, cols)), shape=(n, 3 * n_words + n_chars + 2), dtype=np.float32)
+        cue_cols = 3 * n_words + n_chars + 2 + cues.indices + customer[rows_q] * n_cues
+        rows = np.concatenate([rows_w, rows_c, rows_w, np.arange(n), rows_q])
+        cols = np.concatenate([w.indices, c.indices + n_words, crossed, bias, cue_cols])
+        data = np.concatenate([w.data, c.data, w.data, np.ones(n, np.float32),
+                               np.log1p(cues.data).astype(np.float32)])
+        shape = (n, 3 * n_words + n_chars + 2 + 2 * n_cues)
+        return sp.csr_matrix((data, (rows, cols)), shape=shape, dtype=np.float32)
 
 
 def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
