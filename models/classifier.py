@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
@@ -22,6 +23,7 @@ from .features import MessageFeaturizer
 
 OUTPUTS = LABELS + tuple(f"kind:{k}" for k in KINDS)
 CALIBRATED = LABELS  # kinds are only ranked, never thresholded by users
+N_JOBS = 2  # the machines we target have two cores
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -50,7 +52,7 @@ class MultiOutputCalibrated(BaseEstimator, ClassifierMixin):
 
     def _new(self) -> LogisticRegression:
         # The dual formulation is the fast one when features far outnumber rows, as here.
-        return LogisticRegression(C=self.C, solver="liblinear", dual=True, tol=1e-3,
+        return LogisticRegression(C=self.C, solver="liblinear", dual=True, tol=1e-3, max_iter=1000,
                                   class_weight="balanced", random_state=self.seed)
 
     def fit(self, X, Y: np.ndarray, groups: Sequence | None = None, calibrate_on: np.ndarray | None = None,
@@ -63,34 +65,45 @@ class MultiOutputCalibrated(BaseEstimator, ClassifierMixin):
         Y = np.asarray(Y)
         whole = np.ones(X.shape[0], bool) if calibrate_on is None else np.asarray(calibrate_on, bool)
         weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+        groups = groups if groups is not None else np.arange(X.shape[0])
+        splits = list(GroupKFold(n_splits=self.folds).split(X, Y[:, 0], groups))
         n_out = Y.shape[1]
-        coefs = []
-        self.intercept_ = np.zeros(n_out)
+        two_class = [len(np.unique(Y[:, j])) == 2 for j in range(n_out)]
+        # Every fit is independent: run them in worker processes. Not threads: liblinear
+        # draws from the C library's global random state, so parallel threads would make
+        # training irreproducible.
+        tasks = [(j, None) for j in range(n_out) if two_class[j]]
+        tasks += [(j, k) for j in range(len(CALIBRATED)) if two_class[j] for k in range(len(splits))]
+        fitted = Parallel(n_jobs=N_JOBS)(
+            delayed(self._fit_one)(X, Y[:, j], weight, None if k is None else splits[k][0]) for j, k in tasks)
+        models = dict(zip(tasks, fitted))
         self.platt_ = np.tile([1.0, 0.0], (n_out, 1))
         self.oof_proba_ = np.full((X.shape[0], n_out), np.nan)
-        splits = list(GroupKFold(n_splits=self.folds).split(X, Y[:, 0], groups if groups is not None else np.arange(X.shape[0])))
-        for j in range(n_out):
-            y = Y[:, j]
-            if j < len(CALIBRATED) and len(np.unique(y)) == 2:
+        for j in range(len(CALIBRATED)):
+            if two_class[j]:
                 oof = np.zeros(X.shape[0])
-                for train, test in splits:
-                    if len(np.unique(y[train])) < 2:
-                        continue
-                    model = self._new().fit(X[train], y[train], sample_weight=weight[train])
-                    oof[test] = model.decision_function(X[test])
-                self.platt_[j] = _fit_platt(oof[whole], y[whole])
+                for k, (_, test) in enumerate(splits):
+                    if models[(j, k)] is not None:
+                        oof[test] = models[(j, k)].decision_function(X[test])
+                self.platt_[j] = _fit_platt(oof[whole], Y[whole, j])
                 self.oof_proba_[:, j] = _sigmoid(self.platt_[j, 0] * oof + self.platt_[j, 1])
-            if len(np.unique(y)) == 2:
-                model = self._new().fit(X, y, sample_weight=weight)
-                coefs.append(sp.csc_matrix(model.coef_.T))
-                self.intercept_[j] = model.intercept_[0]
-            else:
-                coefs.append(sp.csc_matrix((X.shape[1], 1)))
-                self.intercept_[j] = -40.0 if y.max() == 0 else 40.0
         # All outputs' weights in one dense float32 matrix: one sparse-times-dense
         # product scores everything (much faster than sparse-times-sparse).
-        self.coef_ = sp.hstack(coefs, format="csr").toarray().astype(np.float32)
+        self.coef_ = np.zeros((X.shape[1], n_out), dtype=np.float32)
+        self.intercept_ = np.array([0.0 if two_class[j] else (40.0 if Y[:, j].max() else -40.0) for j in range(n_out)])
+        for j in range(n_out):
+            if two_class[j]:
+                self.coef_[:, j] = models[(j, None)].coef_[0]
+                self.intercept_[j] = models[(j, None)].intercept_[0]
         return self
+
+    def _fit_one(self, X, y: np.ndarray, weight: np.ndarray, rows: np.ndarray | None) -> LogisticRegression | None:
+        """One logistic regression, on all rows or on one fold's training rows."""
+        if rows is not None:
+            X, y, weight = X[rows], y[rows], weight[rows]
+        if len(np.unique(y)) < 2:
+            return None
+        return self._new().fit(X, y, sample_weight=weight)
 
     def decision_function(self, X) -> np.ndarray:
         """Raw linear scores, one column per output."""

@@ -43,6 +43,7 @@ def test_training_is_reproducible(trained, small_corpus, tmp_path):
     out, manifest = trained
     again = train(small_corpus, tmp_path / "again", seed=3)
     assert again["thresholds"] == manifest["thresholds"]
+    assert again["artifacts"]["model.joblib"]["sha256"] == manifest["artifacts"]["model.joblib"]["sha256"]
     texts = ["please contact your bank about this", "I'm calling my lawyer", "thanks, all sorted"]
     a = Analyzer.load(out).score_texts(texts, ["agent", "customer", "customer"])
     b = Analyzer.load(tmp_path / "again").score_texts(texts, ["agent", "customer", "customer"])
