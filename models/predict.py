@@ -17,7 +17,7 @@ import numpy as np
 from . import escalation, language, store
 from .classifier import OUTPUTS
 from .corpus import KINDS
-from .text import own_regions, sentences
+from .text import join_regions, own_regions, sentences
 
 # Internal label name -> the name the product shows.
 PUBLIC_NAMES = {"blame": "blame", "deflection": "deflection", "escalation": "escalation_risk"}
@@ -113,7 +113,7 @@ class Analyzer:
     def _prepare(index: int, message: dict) -> _Message:
         body = message["body"]
         regions = own_regions(body)
-        guess = language.detect("\n".join(body[s:e] for s, e in regions))
+        guess = language.detect(join_regions(body, regions))
         found = list(sentences(body, regions)) or regions or [(0, 0)]
         return _Message(index, message["author_role"], body, regions, guess,
                         message.get("created_at"), bool(message.get("body_changed")), sentences=found)

@@ -80,6 +80,7 @@ _QUOTE_HEADER = re.compile(
     r"^\s*(?:On\s.{4,300}?\swrote:|Le\s.{4,200}?\sa\s[ée]crit\s?:|Am\s.{4,200}?\sschrieb.{0,40}:|"
     r"El\s.{4,200}?\sescribi[óo]:|Op\s.{4,200}?\sschreef.{0,40}:|"
     r"-{2,}\s*Original Message\s*-{2,}|-{2,}\s*Forwarded message\s*-{2,}|Begin forwarded message:|"
+    r"#{1,3}-\s*Please type your reply above this line\s*-#{1,3}|-{3,}\s*Reply above this line\s*-{3,}|"
     r"_{10,})\s*$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -169,15 +170,17 @@ def own_regions(text: str) -> list[tuple[int, int]]:
             regions[-1] = (regions[-1][0], e)
         else:
             regions.append((s, e))
-    if not regions and text.strip():
-        # Everything looked like quote or signature: score the whole text rather than nothing.
-        regions = [(0, len(text))]
     return regions
 
 
 def own_text(text: str) -> str:
-    """The author's own words joined into one string (for scoring)."""
-    return "\n".join(text[s:e] for s, e in own_regions(text))
+    """The author's own words joined into one string (for scoring); empty when all is quoted."""
+    return join_regions(text, own_regions(text))
+
+
+def join_regions(text: str, regions: list[tuple[int, int]]) -> str:
+    """The given regions of a text, one per line."""
+    return "\n".join(text[s:e] for s, e in regions)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s+|\n+|(?<=[.!?])(?=[A-Z][a-z])")

@@ -21,6 +21,8 @@ from models.text import html_to_text, own_text, sentences
          "We've refunded you today.", "Pat Jones"),
         ("All done.\n-- \nAcme Support\nThis email is confidential and intended only for you.", "All done.", "confidential"),
         ("Where is my order?\n\nSent from my iPhone", "Where is my order?", "iPhone"),
+        ("Fixed it, thanks!\n\n##- Please type your reply above this line -##\n\nYour incompetent agent lied.",
+         "Fixed it, thanks!", "incompetent"),
     ],
 )
 def test_own_text_excludes_quotes_and_signatures(body, own, not_own):
@@ -35,8 +37,10 @@ def test_inline_reply_keeps_text_after_quotes():
     assert "Yes, fixed this morning." in text and "Sent today." in text and "Is it fixed" not in text
 
 
-def test_everything_quoted_falls_back_to_the_whole_text():
-    assert own_text("> only a quote") == "> only a quote"
+def test_a_message_that_only_quotes_has_no_own_words(classify_one):
+    assert own_text("> You people are useless, I'm calling my lawyer") == ""
+    result = classify_one("On Mon, Dana wrote:\n> You people are useless, I'm calling my lawyer", "agent")
+    assert result["flags"] == [] and result["spans"] == []
 
 
 def test_html_blockquote_becomes_quoted_text():
