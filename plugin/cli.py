@@ -91,6 +91,17 @@ def _open_input(path: str):
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
 
 
+def _run_file(path: str, handle) -> None:
+    """Run a JSON Lines command over a file or stdin and exit 1 if any line was bad."""
+    stream, batch = _open_input(path)
+    try:
+        bad = run_lines(stream, sys.stdout, handle, batch)
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+    sys.exit(1 if bad else 0)
+
+
 @click.group()
 @click.version_option(package_name="trustdesk")
 def main() -> None:
@@ -104,13 +115,30 @@ def main() -> None:
 def classify(file: str, model: str | None, thresholds: tuple[str, ...]) -> None:
     """Score JSON Lines of normalized tickets from FILE (or - for stdin)."""
     analyzer = _load_analyzer(model, _parse_thresholds(thresholds))
-    stream, batch = _open_input(file)
+    _run_file(file, analyzer.analyze_many)
+
+
+@main.command()
+@click.argument("file", default="-")
+@click.option("--model", "model", default=None, help="Model directory (default: the shipped model).")
+@click.option("--playbooks", "playbook_dir", default=None, help="Playbook directory (default: the shipped playbooks).")
+@click.option("--threshold", "thresholds", multiple=True, metavar="LABEL=P", help="Override a label's threshold.")
+def suggest(file: str, model: str | None, playbook_dir: str | None, thresholds: tuple[str, ...]) -> None:
+    """Guidance for JSON Lines of normalized tickets from FILE (or - for stdin)."""
+    from guidance import playbooks, partners
+    from guidance.engine import Context, guide
+    from guidance.llm import ChatBackend, LLMError
+
+    analyzer = _load_analyzer(model, _parse_thresholds(thresholds))
     try:
-        bad = run_lines(stream, sys.stdout, analyzer.analyze_many, batch)
-    finally:
-        if stream is not sys.stdin:
-            stream.close()
-    sys.exit(1 if bad else 0)
+        ctx = Context(analyzer, playbooks.load_dir(playbook_dir), partners.configured(), ChatBackend.from_env())
+    except (playbooks.PlaybookError, LLMError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+    def handle(tickets: list[dict]) -> list[dict]:
+        return [guide(t, a, ctx) for t, a in zip(tickets, analyzer.analyze_many(tickets))]
+
+    _run_file(file, handle)
 
 
 @main.command()

@@ -1,0 +1,1 @@
+"""Guidance: ownership-taking replies and rewrites from a ticket and its analysis."""

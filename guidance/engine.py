@@ -1,0 +1,223 @@
+"""Guidance for one ticket: risk and why, a summary, advice, replies, and a rewrite.
+
+Plain functions over a normalized ticket and its analysis (models.predict).
+Every suggestion and rewrite is scored by the same classifiers before it is
+offered; a candidate that still flags blame or deflection, or drops a fact, is
+replaced by the next one, and `verification` says what was skipped and why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.predict import LABEL_INDEX, Analyzer
+from models.text import own_text
+
+from . import facts as fact_tools
+from .llm import ChatBackend, LLMError
+from .partners import recognise
+from .playbooks import SLOTS, Playbook
+from .rewrite import apply, plan_changes
+from .summary import advice_for, reasons_for, risk_level, summarise
+
+MAX_SUGGESTIONS = 3
+# Order, booking and case numbers: upper-case codes with digits, or runs of 4+ digits.
+_REFERENCE = re.compile(r"#?\b(?=[A-Z0-9-]*\d)(?:[A-Z0-9]+-)*[A-Z0-9]{4,}\b|#\d{3,}")
+_SLOT = re.compile(r"\{(" + "|".join(SLOTS) + r")\}")
+
+
+@dataclass
+class Context:
+    """What guidance needs besides the ticket: the model, playbooks, partners, an optional LLM."""
+
+    analyzer: Analyzer
+    playbooks: list[Playbook]
+    partners: list[str]
+    backend: ChatBackend | None = None
+    fallbacks: list[str] = field(default_factory=list)
+
+
+def guide(ticket: dict, analysis: dict, ctx: Context) -> dict[str, Any]:
+    """The guidance for one ticket (the `trustdesk suggest` line)."""
+    ctx.fallbacks = []
+    text = "\n".join(m["body"] for m in ticket["messages"])
+    partners = recognise(text, ctx.partners)
+    ranked = rank_playbooks(ctx.playbooks, ticket, analysis, partners)
+    slots = fill_slots(ticket, partners)
+    suggestions = suggest(ranked, slots, ticket, ctx)
+    rewrite = rewrite_last(ticket, ctx)
+    verified = rewrite.pop("verified") if rewrite else True
+    return {
+        "id": ticket["id"],
+        "risk": risk_level(analysis, ctx.analyzer),
+        "reasons": reasons_for(analysis),
+        "summary": summarise(ticket, analysis, partners, ranked[0][1] if ranked else None),
+        "advice": advice_for(analysis, ranked[0][1] if ranked else None, slots),
+        "suggestions": suggestions,
+        "rewrite": rewrite,
+        "verification": {"passed": bool(suggestions) and verified,
+                         "fallbacks": list(ctx.fallbacks)},
+    }
+
+
+_STOP = frozenset("i i'm i've i'll me my we our us you your it its it's is are was were be been the a an to of for in on "
+                  "at and or but this that with about have has had not no so just still again will would can could do "
+                  "did does".split())
+_TOKENS = re.compile(r"[a-z0-9']+")
+
+
+def _phrase_fit(phrase: str, words: set[str]) -> float:
+    """How much of a trigger phrase's content the conversation contains (0 below two thirds)."""
+    content = [w for w in _TOKENS.findall(phrase.lower()) if w not in _STOP] or _TOKENS.findall(phrase.lower())
+    share = sum(w in words or w.rstrip("s") in words for w in content) / len(content)
+    return share if share >= 2 / 3 else 0.0
+
+
+def rank_playbooks(playbooks: list[Playbook], ticket: dict, analysis: dict, partners: list[str]) -> list[tuple[float, Playbook]]:
+    """Playbooks by fit to this ticket, best first (ties keep file order).
+
+    Topic (trigger phrases, by their content words) counts most; escalation kinds
+    count more for playbooks that name few kinds (a specific match); label flags
+    only break ties, since most situations involve them.
+    """
+    words = set(_TOKENS.findall(" ".join(m["body"] for m in ticket["messages"]).lower()))
+    words |= {w.rstrip("s") for w in words}
+    flags = set(analysis["flags"]) | {f for m in analysis["messages"] for f in m["flags"]}
+    kinds = {k["kind"] for k in analysis["escalation_kinds"]} | {k["kind"] for m in analysis["messages"] for k in m["escalation_kinds"]}
+    scored = []
+    for pb in playbooks:
+        t = pb.triggers
+        fit = sum(_phrase_fit(p, words) for p in t["phrases"])
+        if t["kinds"]:
+            fit += 3.0 * len(kinds & set(t["kinds"])) / len(t["kinds"]) ** 0.5
+        fit += 0.5 * len(flags & set(t["labels"]))
+        fit += 1.0 if t["partner_named"] and partners else 0.0
+        scored.append((round(fit, 3), pb))
+    scored.sort(key=lambda item: -item[0])
+    return [item for item in scored if item[0] > 0] or [item for item in scored if item[1].id == "general"]
+
+
+def fill_slots(ticket: dict, partners: list[str]) -> dict[str, str | None]:
+    """Slot values from the ticket; None where the ticket does not say."""
+    customer = [m for m in ticket["messages"] if m["author_role"] == "customer"]
+    agents = [m for m in ticket["messages"] if m["author_role"] == "agent"]
+    requester = ticket.get("requester") or {}
+    name = requester.get("name") or next(((m.get("author") or {}).get("name") for m in customer if (m.get("author") or {}).get("name")), None)
+    agent = (ticket.get("assignee") or {}).get("name") or next(((m.get("author") or {}).get("name") for m in agents if (m.get("author") or {}).get("name")), None)
+    customer_text = "\n".join(m["body"] for m in customer) or "\n".join(m["body"] for m in ticket["messages"])
+    refs = _REFERENCE.findall(customer_text)
+    amounts = re.findall(r"[$£€¥₹]\s?\d[\d,]*(?:\.\d+)?", customer_text)
+    return {
+        "customer_name": name.split()[0] if name else None, "agent_name": agent.split()[0] if agent else None,
+        "partner": partners[0] if partners else None, "reference": refs[0] if refs else None,
+        "product": None, "amount": amounts[0] if amounts else None,
+    }
+
+
+def render(template: str, slots: dict[str, str | None]) -> tuple[str, list[str]]:
+    """A template with its slots filled; missing values become "[...]" and are listed to confirm."""
+    missing: list[str] = []
+
+    def fill(m: re.Match) -> str:
+        value = slots.get(m.group(1))
+        if value:
+            return value
+        missing.append(f"the {m.group(1).replace('_', ' ')}")
+        return "[...]"
+
+    if not slots.get("customer_name"):
+        # No name: greet without one rather than with a gap.
+        template = re.sub(r"^(Hi|Hello|Dear) \{customer_name\},", r"\1,", template)
+        template = re.sub(r"^\{customer_name\}, (\w)", lambda m: m.group(1).upper(), template)
+    text = _SLOT.sub(fill, template)
+    return text, list(dict.fromkeys(missing))
+
+
+def _verdict(ctx: Context, text: str) -> tuple[dict[str, float], list[str]]:
+    """Scores of a reply as the agent's own words (quotes and signature excluded), and its flags."""
+    probs = ctx.analyzer.score_texts([own_text(text)], ["agent"])[0]
+    scores = {name: round(float(probs[j]), 4) for name, j in LABEL_INDEX.items()}
+    flagged = [n for n in ("blame", "deflection") if scores[n] >= ctx.analyzer.thresholds[n]]
+    return scores, flagged
+
+
+def suggest(ranked: list[tuple[float, Playbook]], slots: dict, ticket: dict, ctx: Context) -> list[dict]:
+    """Up to three verified replies, best-fitting playbook first, one per playbook."""
+    out: list[dict] = []
+    for _, pb in ranked:
+        for reply in pb.replies:
+            text, missing = render(reply["text"], slots)
+            scores, flagged = _verdict(ctx, text)
+            if flagged:
+                ctx.fallbacks.append(f"suggestion from {pb.id} skipped: it still reads as {', '.join(flagged)}")
+                continue
+            out.append({"text": text, "playbook": pb.id, "scores": scores, "to_confirm": missing + list(reply["to_confirm"])})
+            break
+        if len(out) >= MAX_SUGGESTIONS:
+            break
+    if ctx.backend is not None and len(out) < MAX_SUGGESTIONS:
+        out.extend(_llm_suggestions(ticket, ctx, MAX_SUGGESTIONS - len(out)))
+    return out
+
+
+def _llm_suggestions(ticket: dict, ctx: Context, n: int) -> list[dict]:
+    customer = [m["body"] for m in ticket["messages"] if m["author_role"] == "customer"]
+    try:
+        replies = ctx.backend.suggest(ticket.get("subject") or "", customer[-1] if customer else "", n)
+    except LLMError as exc:
+        ctx.fallbacks.append(f"language model unavailable ({exc}); built-in suggestions only")
+        return []
+    out = []
+    for text in replies:
+        scores, flagged = _verdict(ctx, text)
+        if flagged:
+            ctx.fallbacks.append(f"language-model suggestion skipped: it still reads as {', '.join(flagged)}")
+            continue
+        out.append({"text": text, "playbook": "language-model", "scores": scores,
+                    "to_confirm": re.findall(r"\[[^\[\]]+\]", text)})
+    return out
+
+
+def rewrite_last(ticket: dict, ctx: Context) -> dict | None:
+    """The rewrite of the last message when it is the agent's (None otherwise)."""
+    last = ticket["messages"][-1]
+    if last["author_role"] != "agent":
+        return None
+    body = last["body"]
+    changes, notes = plan_changes(body, ctx.analyzer, ctx.partners)
+    ctx.fallbacks.extend(f"rewrite: {note}" for note in notes)
+    text = apply(body, changes)
+    if ctx.backend is not None and (changes or notes):
+        text, changes = _llm_rewrite(body, text, changes, ctx)
+    scores, flagged = _verdict(ctx, text)
+    lost = fact_tools.missing(body, text, ctx.partners)
+    verified = not flagged and not lost
+    if not verified:
+        ctx.fallbacks.append(f"rewrite not offered: {'still reads as ' + ', '.join(flagged) if flagged else ''}"
+                             f"{'; ' if flagged and lost else ''}{'drops ' + ', '.join(lost) if lost else ''}")
+        text, changes = body, []
+    return {
+        "original": body, "text": text,
+        "changes": [{"start": c.start, "end": c.end, "before": c.before, "after": c.after, "reason": c.reason} for c in changes],
+        "to_confirm": list(dict.fromkeys(item for c in changes for item in c.to_confirm)),
+        "scores": scores if verified else _verdict(ctx, body)[0], "verified": verified,
+    }
+
+
+def _llm_rewrite(body: str, built_in: str, changes: list, ctx: Context) -> tuple[str, list]:
+    """Prefer the language model's rewrite when it passes the same checks; else the built-in one."""
+    try:
+        candidate = ctx.backend.rewrite(body, fact_tools.extract(body, ctx.partners))
+    except LLMError as exc:
+        ctx.fallbacks.append(f"language model unavailable ({exc}); built-in rewrite used")
+        return built_in, changes
+    _, flagged = _verdict(ctx, candidate)
+    lost = fact_tools.missing(body, candidate, ctx.partners)
+    if flagged or lost:
+        ctx.fallbacks.append("language-model rewrite skipped: " + (", ".join(flagged) or "drops " + ", ".join(lost)))
+        return built_in, changes
+    from .rewrite import SentenceChange
+
+    return candidate, [SentenceChange(0, len(body), body, candidate, "language-model rewrite", re.findall(r"\[[^\[\]]+\]", candidate))]

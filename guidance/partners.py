@@ -1,0 +1,54 @@
+"""Partner and third-party names: configured per deployment, and recognised in text.
+
+Deflection usually names someone else ("please contact Expedia"); an owned
+reply must name the same partner ("I'll contact Expedia myself"). Deployments
+list their own partners; common ones are known out of the box, and names in
+referral phrases are recognised even when nobody configured them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Iterable, Mapping
+
+COMMON_PARTNERS = (
+    "Expedia", "Booking.com", "Hotels.com", "Airbnb", "Vrbo", "Trip.com", "Kayak", "Priceline", "Agoda",
+    "Amazon", "eBay", "Etsy", "Walmart", "Shopify", "AliExpress", "UPS", "FedEx", "DHL", "USPS", "Royal Mail",
+    "DPD", "Evri", "Hermes", "Parcelforce", "Yodel", "Canada Post", "Australia Post", "PayPal", "Klarna",
+    "Afterpay", "Stripe", "Visa", "Mastercard", "American Express", "Apple", "App Store", "Google Play",
+    "Google", "Microsoft", "Samsung", "Sony", "Uber", "Uber Eats", "Deliveroo", "DoorDash", "Just Eat",
+    "Grubhub", "Instacart", "Openreach", "Ticketmaster",
+)
+_REFERRAL = re.compile(
+    r"(?:contact|reach out to|get in touch with|speak to|speak with|take (?:it|this|that) up with|raise (?:it|this) with"
+    r"|booked (?:it |this )?(?:through|via|with)|bought (?:it |this )?(?:through|via|from)|handled by|sold by|operated by)"
+    r"\s+((?:[A-Z][\w.&'-]*)(?:\s+[A-Z][\w.&'-]*){0,2})"
+    r"|((?:[A-Z][\w.&'-]*)(?:\s+[A-Z][\w.&'-]*){0,2})\s+(?:is|are)\s+(?:an?\s+)?(?:independent|separate|third[- ]party)"
+)
+_NOT_NAMES = frozenset("Us Our We You Your Them Their The This That Customer Support Team Please".split())
+
+
+def configured(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """The deployment's partners (TRUSTDESK_PARTNERS, comma-separated) before the common ones."""
+    own = [name.strip() for name in environ.get("TRUSTDESK_PARTNERS", "").split(",") if name.strip()]
+    return own + [p for p in COMMON_PARTNERS if p.lower() not in {o.lower() for o in own}]
+
+
+def recognise(text: str, names: Iterable[str] = COMMON_PARTNERS) -> list[str]:
+    """Partner names in a text: known names first (as written in the text), then referral phrases."""
+    found: list[tuple[int, str]] = []
+    for name in names:
+        for m in re.finditer(r"(?<![\w.])" + re.escape(name) + r"(?![\w])", text, re.IGNORECASE):
+            found.append((m.start(), m.group()))
+            break
+    for m in _REFERRAL.finditer(text):
+        name = (m.group(1) or m.group(2)).strip().rstrip(".")
+        first = name.split()[0]
+        if first not in _NOT_NAMES:
+            found.append((m.start(1) if m.group(1) else m.start(2), name))
+    out: list[str] = []
+    for _, name in sorted(found):
+        if not any(name.lower() in o.lower() or o.lower() in name.lower() for o in out):
+            out.append(name)
+    return out
