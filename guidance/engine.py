@@ -157,8 +157,9 @@ def suggest(ranked: list[tuple[float, Playbook]], slots: dict, ticket: dict, ctx
             break
         if len(out) >= MAX_SUGGESTIONS:
             break
-    if ctx.backend is not None and len(out) < MAX_SUGGESTIONS:
-        out.extend(_llm_suggestions(ticket, ctx, MAX_SUGGESTIONS - len(out)))
+    if ctx.backend is not None:
+        # One model-written reply, offered second: the best playbook fit stays first.
+        out = (out[:1] + _llm_suggestions(ticket, ctx, 1) + out[1:])[:MAX_SUGGESTIONS]
     return out
 
 

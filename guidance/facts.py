@@ -13,6 +13,7 @@ from typing import Iterable
 
 _PATTERNS = [
     re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\w\b"),                                   # emails
+    re.compile(r"(?<![\w@])@\w+"),                                                   # @handles
     re.compile(r"https?://[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]|www\.[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]"),  # links
     re.compile(r"(?:[$£€¥₹]|\b(?:USD|EUR|GBP|AED|INR|CAD|AUD)\s?)\d[\d,]*(?:\.\d+)?"
                r"|\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|AED|INR|CAD|AUD|dollars|euros|pounds)\b"),  # amounts
@@ -24,7 +25,7 @@ _PATTERNS = [
 ]
 # Capitalised words that start sentences or are ordinary words, not names.
 _COMMON = frozenset(
-    "I I'm I've I'll I'd A An The This That These Those There Here It It's Its If As At In On Of For To From By With "
+    "I I'm I've I'll I'd A An The This That That's These Those There There's Here Here's What's It It's Its If As At In On Of For To From By With "
     "We We're We've We'll Our Us You You're You've You'll Your Yours He She They Them Their Please Thanks Thank Hi "
     "Hello Dear Hey Sorry Unfortunately Apologies Regards Best Kind Kindly Sincerely Cheers Yes No Ok OK Okay So But "
     "And Or Also Just Let Let's Once When Where What Why How Who Which While Since After Before Then Now Today "
@@ -32,7 +33,8 @@ _COMMON = frozenset(
     "Otherwise Again Still Any All Some Many More Most Sure Great Good Glad Happy Customer Support Team Service "
     "Order Booking Ticket Case Account Mr Mrs Ms Dr Sir Madam Subject Re Fwd".split()
 )
-_WORD = re.compile(r"\b[A-Z][\w&'.-]*[\w]")
+# One name may be several capitalised words on one line ("Northern Grid Networks").
+_WORD = re.compile(r"\b[A-Z][\w&'.-]*\w(?:[ \t]+(?:of[ \t]+|&[ \t]+)?[A-Z][\w&'.-]*\w)*")
 _WEEKDAY = re.compile(r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
 
 
@@ -42,14 +44,14 @@ def extract(text: str, partners: Iterable[str] = ()) -> list[str]:
     for pattern in _PATTERNS + [_WEEKDAY]:
         spans.extend(m.span() for m in pattern.finditer(text))
     starts = _sentence_starts(text)
-    names = [m for m in _WORD.finditer(text) if m.group().rstrip(".") not in _COMMON]
-    mid_sentence = {m.group().rstrip(".") for m in names if m.start() not in starts}
-    for m in names:
-        word = m.group().rstrip(".")
+    names = [_strip_common(m) for m in _WORD.finditer(text) if text[m.start() - 1:m.start()] != "@"]
+    names = [n for n in names if n is not None]
+    mid_sentence = {word for start, word in names if start not in starts}
+    for start, word in names:
         # A capitalised word opening a sentence is a name only if it is capitalised elsewhere too,
         # or looks like a brand (inner capitals, digits).
-        if m.start() not in starts or word in mid_sentence or any(c.isupper() or c.isdigit() for c in word[1:]):
-            spans.append((m.start(), m.start() + len(word)))
+        if start not in starts or word in mid_sentence or any(c.isupper() or c.isdigit() for c in word[1:]):
+            spans.append((start, start + len(word)))
     lowered = text.lower()
     for partner in partners:
         at = lowered.find(partner.lower())
@@ -66,8 +68,19 @@ def extract(text: str, partners: Iterable[str] = ()) -> list[str]:
     return out
 
 
+def _strip_common(m: re.Match) -> tuple[int, str] | None:
+    """A run of capitalised words without leading common words ("Please Contact Acme" -> "Acme")."""
+    words = m.group().rstrip(".").split()
+    start = m.start()
+    while words and words[0] in _COMMON:
+        start = m.string.index(words[1], start + len(words[0])) if len(words) > 1 else start
+        words = words[1:]
+    return (start, " ".join(words)) if words else None
+
+
 def _sentence_starts(text: str) -> set[int]:
-    starts = {m.end() for m in re.finditer(r"(?:^|[.!?]\s+|\n\s*)(?=\S)", text)}
+    starts = {m.end() for m in re.finditer(
+        r"(?:^|(?<!\bMr)(?<!\bMs)(?<!\bDr)(?<!\bMrs)[.!?]\s+|\n\s*)(?:@\w+\s+)*(?=\S)", text)}
     return starts | {0}
 
 

@@ -22,9 +22,11 @@ COMMON_PARTNERS = (
 )
 _REFERRAL = re.compile(
     r"(?:contact|reach out to|get in touch with|speak to|speak with|take (?:it|this|that) up with|raise (?:it|this) with"
-    r"|booked (?:it |this )?(?:through|via|with)|bought (?:it |this )?(?:through|via|from)|handled by|sold by|operated by)"
-    r"\s+((?:[A-Z][\w.&'-]*)(?:\s+[A-Z][\w.&'-]*){0,2})"
-    r"|((?:[A-Z][\w.&'-]*)(?:\s+[A-Z][\w.&'-]*){0,2})\s+(?:is|are)\s+(?:an?\s+)?(?:independent|separate|third[- ]party)"
+    r"|booked (?:it |this )?(?:through|via|with|on)|bought (?:it |this )?(?:through|via|from|on)"
+    r"|(?:handled|sold|operated|managed|issued|provided|run|owned|dispatched) by)"
+    r"[ \t]+((?:[A-Z][\w&'-]*(?:\.[a-z]+)?)(?:[ \t]+[A-Z][\w&'-]*){0,2})"
+    r"|((?:[A-Z][\w&'-]*(?:\.[a-z]+)?)(?:[ \t]+[A-Z][\w&'-]*){0,2}),?[ \t]+(?:(?:who|which)[ \t]+)?(?:is|are)[ \t]+(?:an?[ \t]+)?"
+    r"(?:independent|separate|third[- ]party)"
 )
 _NOT_NAMES = frozenset("Us Our We You Your Them Their The This That Customer Support Team Please".split())
 

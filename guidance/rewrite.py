@@ -35,6 +35,10 @@ _IRREGULAR = {"chose": "chosen", "gave": "given", "took": "taken", "wrote": "wri
 _YOU_DID = re.compile(
     r"\byou (entered|typed|selected|chose|provided|gave|booked|ordered|used|sent|bought|paid|put|made|picked|added|"
     r"submitted|filled in|wrote|set) (?:in )?(.+?)([.!?]*)$", re.IGNORECASE)
+# A greeting or @handle opening a sentence stays as the agent wrote it.
+_GREETING = re.compile(
+    r"(?:@\w+[ \t]+)*(?:(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^,!.\n]{0,40}[,!.][ \t]*)?",
+    re.IGNORECASE)
 _ROLE_NOUN = re.compile(
     r"\b(?:your|the|their) (bank|card issuer|carrier|courier|seller|manufacturer|insurer|landlord|airline|restaurant|"
     r"hotel|merchant|retailer|developer|provider|partner|driver|store)\b", re.IGNORECASE)
@@ -77,11 +81,14 @@ def _facts_clause(facts: list[str]) -> str:
     return f" ({', '.join(facts)})" if facts else ""
 
 
-def blame_candidates(sentence: str, facts: list[str]) -> list[tuple[str, list[str]]]:
+def blame_candidates(sentence: str, facts: list[str], repeated: bool = False) -> list[tuple[str, list[str]]]:
     """Candidates for a blaming sentence, most faithful first, with what to confirm."""
     candidates = [(c, []) for c in _unblamed(sentence)]
+    if repeated:
+        candidates.append((f"Let's go through {', '.join(facts)} together." if facts else "", []))
     candidates.append((f"It looks like we got our wires crossed here{_facts_clause(facts)}, "
                        "so let's put it right together.", []))
+    candidates.append((f"Let's look at this together{_facts_clause(facts)} and put it right.", []))
     return candidates
 
 
@@ -108,10 +115,13 @@ def deflection_candidates(sentence: str, facts: list[str], partner: str | None,
             (f"I'm keeping this with me{about} and I'll update you by [time].", confirm[:1])]
 
 
-def _sentence_ok(analyzer: Analyzer, text: str, original: str, partners: Iterable[str]) -> bool:
-    probs = analyzer.score_texts([text], ["agent"])[0]
-    clear = all(probs[LABEL_INDEX[name]] < analyzer.thresholds[name] for name in ("blame", "deflection"))
-    return clear and not fact_tools.missing(original, text, partners)
+def _sentence_ok(analyzer: Analyzer, text: str, original: str, partners: Iterable[str], carried: str = "") -> bool:
+    """A candidate passes when the classifier clears it and no fact is lost (here or earlier)."""
+    if text:
+        probs = analyzer.score_texts([text], ["agent"])[0]
+        if any(probs[LABEL_INDEX[name]] >= analyzer.thresholds[name] for name in ("blame", "deflection")):
+            return False
+    return not fact_tools.missing(original, text + " " + carried, partners)
 
 
 def _message_flags(analyzer: Analyzer, body: str) -> list[str]:
@@ -164,29 +174,49 @@ class _Plan:
         """Replace sentence i with the first candidate for `label` that passes the checks."""
         self.tried.add(i)
         s, e = self.found[i]
+        greeting = _GREETING.match(self.body, s, e).group()
+        s += len(greeting)
         sentence = self.body[s:e]
+        if not sentence.strip():
+            return
         sentence_facts = fact_tools.extract(sentence, self.partners)
+        used = {c.after for c in self.changes.values()}
+        new_facts = [f for f in sentence_facts if not any(f.lower() in u.lower() for u in used)]
         if label == "deflection":
             committed = any("[time]" in c.after for c in self.changes.values())
             partner = (recognise(sentence, self.partners) or self.message_partners or [None])[0]
-            candidates = deflection_candidates(sentence, sentence_facts, partner, committed)
+            candidates = deflection_candidates(sentence, new_facts, partner, committed)
             reason = "deflection: the next step pushed onto someone else becomes one we own"
         else:
-            candidates = blame_candidates(sentence, sentence_facts)
+            candidates = blame_candidates(sentence, new_facts, repeated=any(c.reason.startswith("blame") for c in self.changes.values()))
             reason = "blame: the fault put on the customer becomes a joint problem statement"
-        chosen = next(((t, c) for t, c in candidates if _sentence_ok(analyzer, t, sentence, self.partners)), None)
+        if not new_facts and used:
+            # Its point is already made by an earlier change: say it once, drop the repeat.
+            candidates = [("", [])] + candidates
+        # Facts already carried by an earlier change do not need repeating here.
+        carried = " ".join(used)
+        chosen = next(((t, c) for t, c in candidates if t not in used
+                       and _sentence_ok(analyzer, t, sentence, self.partners, carried)), None)
         if chosen is None:
             self.notes.append(f"no candidate for {sentence!r} passed the checks; left for the agent to reword")
             return
-        self.changes[i] = SentenceChange(s, e, sentence, chosen[0], reason, chosen[1])
+        after = chosen[0]
+        if greeting.rstrip().endswith(",") and after[:1].isupper() and not after.startswith("I'"):
+            after = after[0].lower() + after[1:]  # "Hi Priya, we'll ..." continues the greeting's sentence
+        self.changes[i] = SentenceChange(s, e, sentence, after, reason, chosen[1])
 
 
 def apply(body: str, changes: list[SentenceChange]) -> str:
-    """The draft with the changes applied (changes do not overlap)."""
+    """The draft with the changes applied (changes do not overlap); a removed sentence takes its space."""
     out, last = [], 0
     for change in sorted(changes, key=lambda c: c.start):
         out.append(body[last:change.start])
         out.append(change.after)
         last = change.end
+        if not change.after:  # a removed sentence takes one of its surrounding spaces with it
+            if body[last:last + 1] == " ":
+                last += 1
+            elif out and out[-2].endswith(" "):
+                out[-2] = out[-2][:-1]
     out.append(body[last:])
     return "".join(out)
