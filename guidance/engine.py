@@ -137,24 +137,36 @@ def render(template: str, slots: dict[str, str | None]) -> tuple[str, list[str]]
 
 def _verdict(ctx: Context, text: str) -> tuple[dict[str, float], list[str]]:
     """Scores of a reply as the agent's own words (quotes and signature excluded), and its flags."""
-    probs = ctx.analyzer.score_texts([own_text(text)], ["agent"])[0]
-    scores = {name: round(float(probs[j]), 4) for name, j in LABEL_INDEX.items()}
-    flagged = [n for n in ("blame", "deflection") if scores[n] >= ctx.analyzer.thresholds[n]]
-    return scores, flagged
+    return _verdicts(ctx, [text])[0]
+
+
+def _verdicts(ctx: Context, texts: list[str]) -> list[tuple[dict[str, float], list[str]]]:
+    out = []
+    for probs in ctx.analyzer.score_texts([own_text(t) for t in texts], ["agent"] * len(texts)):
+        scores = {name: round(float(probs[j]), 4) for name, j in LABEL_INDEX.items()}
+        out.append((scores, [n for n in ("blame", "deflection") if scores[n] >= ctx.analyzer.thresholds[n]]))
+    return out
 
 
 def suggest(ranked: list[tuple[float, Playbook]], slots: dict, ticket: dict, ctx: Context) -> list[dict]:
-    """Up to three verified replies, best-fitting playbook first, one per playbook."""
+    """Up to three verified replies, best-fitting playbook first, one per playbook.
+
+    Replies are scored a few playbooks at a time, in one classifier call per
+    batch; the next batch is scored only if too few passed.
+    """
     out: list[dict] = []
-    for _, pb in ranked:
-        for reply in pb.replies:
-            text, missing = render(reply["text"], slots)
-            scores, flagged = _verdict(ctx, text)
+    for start in range(0, min(len(ranked), 4 * MAX_SUGGESTIONS), MAX_SUGGESTIONS):
+        batch = [(pb, reply, *render(reply["text"], slots)) for _, pb in ranked[start:start + MAX_SUGGESTIONS]
+                 for reply in pb.replies]
+        chosen = {s["playbook"] for s in out}
+        for (pb, reply, text, missing), (scores, flagged) in zip(batch, _verdicts(ctx, [b[2] for b in batch])):
+            if pb.id in chosen or len(out) >= MAX_SUGGESTIONS:
+                continue
             if flagged:
                 ctx.fallbacks.append(f"suggestion from {pb.id} skipped: it still reads as {', '.join(flagged)}")
                 continue
+            chosen.add(pb.id)
             out.append({"text": text, "playbook": pb.id, "scores": scores, "to_confirm": missing + list(reply["to_confirm"])})
-            break
         if len(out) >= MAX_SUGGESTIONS:
             break
     if ctx.backend is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from typing import Iterable, Mapping
 
 COMMON_PARTNERS = (
@@ -37,13 +38,17 @@ def configured(environ: Mapping[str, str] = os.environ) -> list[str]:
     return own + [p for p in COMMON_PARTNERS if p.lower() not in {o.lower() for o in own}]
 
 
+@lru_cache(maxsize=16)
+def _known(names: tuple[str, ...]) -> re.Pattern:
+    """One pattern for all known names, longest first so "Uber Eats" wins over "Uber"."""
+    ordered = sorted(names, key=len, reverse=True)
+    return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in ordered) + r")(?!\w)", re.IGNORECASE)
+
+
 def recognise(text: str, names: Iterable[str] = COMMON_PARTNERS) -> list[str]:
     """Partner names in a text: known names first (as written in the text), then referral phrases."""
-    found: list[tuple[int, str]] = []
-    for name in names:
-        for m in re.finditer(r"(?<![\w.])" + re.escape(name) + r"(?![\w])", text, re.IGNORECASE):
-            found.append((m.start(), m.group()))
-            break
+    names = tuple(names)
+    found: list[tuple[int, str]] = [(m.start(), m.group()) for m in _known(names).finditer(text)] if names else []
     for m in _REFERRAL.finditer(text):
         name = (m.group(1) or m.group(2)).strip().rstrip(".")
         first = name.split()[0]
