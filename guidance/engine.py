@@ -19,7 +19,7 @@ from . import facts as fact_tools
 from .llm import ChatBackend, LLMError
 from .partners import recognise
 from .playbooks import SLOTS, Playbook
-from .rewrite import apply, plan_changes
+from .rewrite import apply, invented_claims, plan_changes
 from .summary import advice_for, reasons_for, risk_level, summarise
 
 MAX_SUGGESTIONS = 3
@@ -183,10 +183,13 @@ def _llm_suggestions(ticket: dict, ctx: Context, n: int) -> list[dict]:
         ctx.fallbacks.append(f"language model unavailable ({exc}); built-in suggestions only")
         return []
     out = []
+    history = "\n".join(m["body"] for m in ticket["messages"])
     for text in replies:
         scores, flagged = _verdict(ctx, text)
-        if flagged:
-            ctx.fallbacks.append(f"language-model suggestion skipped: it still reads as {', '.join(flagged)}")
+        claims = invented_claims(history, text)
+        if flagged or claims:
+            why = f"it still reads as {', '.join(flagged)}" if flagged else f"it claims {', '.join(claims)}"
+            ctx.fallbacks.append(f"language-model suggestion skipped: {why}")
             continue
         out.append({"text": text, "playbook": "language-model", "scores": scores,
                     "to_confirm": re.findall(r"\[[^\[\]]+\]", text)})
@@ -228,8 +231,10 @@ def _llm_rewrite(body: str, built_in: str, changes: list, ctx: Context) -> tuple
         return built_in, changes
     _, flagged = _verdict(ctx, candidate)
     lost = fact_tools.missing(body, candidate, ctx.partners)
-    if flagged or lost:
-        ctx.fallbacks.append("language-model rewrite skipped: " + (", ".join(flagged) or "drops " + ", ".join(lost)))
+    claims = invented_claims(body, candidate)
+    if flagged or lost or claims:
+        why = ", ".join(flagged) or ("drops " + ", ".join(lost) if lost else "claims " + ", ".join(claims))
+        ctx.fallbacks.append("language-model rewrite skipped: " + why)
         return built_in, changes
     from .rewrite import SentenceChange
 

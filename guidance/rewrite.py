@@ -44,6 +44,18 @@ _ROLE_NOUN = re.compile(
     r"hotel|merchant|retailer|developer|provider|partner|driver|store)\b", re.IGNORECASE)
 
 
+_CLAIM = re.compile(
+    r"\b(?:i've|i have|we've|we have|i|we)\s+(?:already\s+)?(?:contacted|called|emailed|spoken(?: to| with)?|refunded|"
+    r"credited|sent|issued|fixed|arranged|booked|escalated|cancelled|replaced|processed|raised|opened|resolved)\b",
+    re.IGNORECASE)
+
+
+def invented_claims(original: str, candidate: str) -> list[str]:
+    """Claims of actions already taken that the candidate makes and the original did not."""
+    before = {m.group().lower() for m in _CLAIM.finditer(original)}
+    return [m.group() for m in _CLAIM.finditer(candidate) if m.group().lower() not in before]
+
+
 @dataclass
 class SentenceChange:
     """One replaced sentence, with offsets into the original draft."""

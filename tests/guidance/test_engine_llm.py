@@ -70,3 +70,13 @@ def test_a_model_suggestion_that_deflects_is_never_offered(ctx, analyzer, ticket
     assert all("not affiliated" not in s["text"] for s in out["suggestions"])
     assert any("language-model suggestion skipped" in f for f in out["verification"]["fallbacks"])
     json.dumps(out)
+
+
+@responses.activate
+def test_a_model_rewrite_that_invents_an_action_is_not_offered(ctx, analyzer, ticket):
+    responses.post(URL, json=answer("Hi Dana, leave it with me."))
+    responses.post(URL, json=answer("Hi Dana, I've contacted Expedia about booking EXP-77120 and refunded you; "
+                                    "confirmation goes to dana@example.com."))
+    out = guide(ticket, analyzer.analyze(ticket), ctx)
+    assert "I've contacted" not in out["rewrite"]["text"]
+    assert any("claims" in f for f in out["verification"]["fallbacks"])
