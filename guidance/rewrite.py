@@ -89,6 +89,16 @@ def _unblamed(sentence: str) -> list[str]:
     return out
 
 
+def _names(facts: list[str]) -> list[str]:
+    """Facts that look like organisations: several capitalised words or an acronym, no digits.
+
+    Single capitalised words are left out: in a support reply they are as often the
+    customer's first name as a company.
+    """
+    return [f for f in facts if f[:1].isupper() and not any(c.isdigit() for c in f)
+            and (" " in f or (f.isupper() and len(f) >= 2))]
+
+
 def _facts_clause(facts: list[str]) -> str:
     return f" ({', '.join(facts)})" if facts else ""
 
@@ -196,7 +206,7 @@ class _Plan:
         new_facts = [f for f in sentence_facts if not any(f.lower() in u.lower() for u in used)]
         if label == "deflection":
             committed = any("[time]" in c.after for c in self.changes.values())
-            partner = (recognise(sentence, self.partners) or self.message_partners or [None])[0]
+            partner = (recognise(sentence, self.partners) or _names(sentence_facts) or self.message_partners or [None])[0]
             candidates = deflection_candidates(sentence, new_facts, partner, committed)
             reason = "deflection: the next step pushed onto someone else becomes one we own"
         else:
