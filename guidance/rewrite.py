@@ -56,6 +56,10 @@ def invented_claims(original: str, candidate: str) -> list[str]:
     return [m.group() for m in _CLAIM.finditer(candidate) if m.group().lower() not in before]
 
 
+# A sentence at this share of a label's threshold leans that way.
+LEANING = 0.5
+
+
 @dataclass
 class SentenceChange:
     """One replaced sentence, with offsets into the original draft."""
@@ -177,6 +181,15 @@ def plan_changes(body: str, analyzer: Analyzer, partners: list[str]) -> tuple[li
         if not open_:
             break
         state.change(max(open_, key=lambda i: probs[i][LABEL_INDEX[label]]), label, analyzer)
+    # Sentences that lean the same way as what the draft was flagged for, though not over
+    # the line alone ("must be raised with Alpen Reisen" next to an owned step), would read
+    # as a contradiction once the rest owns the problem: they are reworded too.
+    if not _message_flags(analyzer, body):
+        return list(state.changes.values()), state.notes
+    for i, p in enumerate(probs):
+        leaning = [n for n in ("deflection", "blame") if p[LABEL_INDEX[n]] >= LEANING * analyzer.thresholds[n]]
+        if leaning and i not in state.changes and i not in state.tried:
+            state.change(i, leaning[0], analyzer)
     return list(state.changes.values()), state.notes
 
 
