@@ -44,6 +44,8 @@ _GROUPS: dict[str, list[str]] = {
         "read the (terms|instructions|manual|email|faq|policy|fine print)", "(it is|it's|that is|that's) (on|up to) you",
         "not our (fault|problem|responsibility|issue)", "works (fine|perfectly) on our (end|side)", "nothing wrong on our (end|side)",
         "you (agreed|accepted|signed|chose|selected|entered|typed|provided|gave us)", "please (read|refer to) (my|our) (previous|earlier|last)",
+        "you (are|were|keep) (skipping|ignoring|missing|not following)", "you (skipped|ignored|missed) (the|a|my|our)",
+        "(i|we) (already|) told you", "(i've|i have|we've|we have) (already|) (told|explained to|informed) you",
     ],
     "referral": [
         "contact (them|the|your|their|it) (directly|)", "reach out to (them|the|your|their)", "get in touch with (them|the|your|their)",
@@ -52,6 +54,8 @@ _GROUPS: dict[str, list[str]] = {
         "separate (company|entity|business|team|department)", "not affiliated", "(handled|managed|processed|owned|operated|sold|issued|controlled) by (the|a|our|your|their)",
         "their (support|customer service|team|website|helpline|help desk)", "(outside|beyond) (of|) our (control|remit|hands)",
         "out of our hands", "nothing (more|further|else|) (we|i) can do", "no further action", "not (responsible|liable) for",
+        "nothing (more|further|else|) can be done", "(not much|little) (we|i) can do", "can't be helped", "cannot be helped",
+        "(that's|that is|it's|it is) up to (you|them|the)", "no way for us to", "not something (we|i) can (help|assist) with",
         "(another|different|other|separate) (team|department|company)", "we are just the (platform|marketplace|booking agent)",
         "(your|the) (bank|card issuer|issuer|carrier|courier|seller|manufacturer|insurer|landlord|isp|developer|merchant|retailer|restaurant|airline|host|vendor|reseller) (directly|)",
         "(can't|cannot|can not|unable to|are unable to|are not able to|not able to) (help|assist) (with|you with) (this|that|it)",
