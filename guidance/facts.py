@@ -14,7 +14,8 @@ from typing import Iterable
 _PATTERNS = [
     re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\w\b"),                                   # emails
     re.compile(r"(?<![\w@])@\w+"),                                                   # @handles
-    re.compile(r"https?://[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]|www\.[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]"),  # links
+    re.compile(r"https?://[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]|www\.[^\s<>\"')\]]+[^\s<>\"')\].,;:!?]"
+               r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/[^\s<>\"')\]]*[^\s<>\"')\].,;:!?]"),  # links
     re.compile(r"(?:[$£€¥₹]|\b(?:USD|EUR|GBP|AED|INR|CAD|AUD)\s?)\d[\d,]*(?:\.\d+)?"
                r"|\b\d[\d,]*(?:\.\d+)?\s?(?:USD|EUR|GBP|AED|INR|CAD|AUD|dollars|euros|pounds)\b"),  # amounts
     re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:am|pm|AM|PM)\b|\b\d{1,2}:\d{2}\b"),          # times

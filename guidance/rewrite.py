@@ -57,7 +57,7 @@ def invented_claims(original: str, candidate: str) -> list[str]:
 
 
 # A sentence at this share of a label's threshold leans that way.
-LEANING = 0.5
+LEANING = 0.7
 
 
 @dataclass
@@ -189,7 +189,7 @@ def plan_changes(body: str, analyzer: Analyzer, partners: list[str]) -> tuple[li
     for i, p in enumerate(probs):
         leaning = [n for n in ("deflection", "blame") if p[LABEL_INDEX[n]] >= LEANING * analyzer.thresholds[n]]
         if leaning and i not in state.changes and i not in state.tried:
-            state.change(i, leaning[0], analyzer)
+            state.change(i, leaning[0], analyzer, may_remove=False)
     return list(state.changes.values()), state.notes
 
 
@@ -205,8 +205,11 @@ class _Plan:
     tried: set[int] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
 
-    def change(self, i: int, label: str, analyzer: Analyzer) -> None:
-        """Replace sentence i with the first candidate for `label` that passes the checks."""
+    def change(self, i: int, label: str, analyzer: Analyzer, may_remove: bool = True) -> None:
+        """Replace sentence i with the first candidate for `label` that passes the checks.
+
+        A sentence that only leans one way (`may_remove` False) is reworded, never removed.
+        """
         self.tried.add(i)
         s, e = self.found[i]
         greeting = _GREETING.match(self.body, s, e).group()
@@ -225,7 +228,7 @@ class _Plan:
         else:
             candidates = blame_candidates(sentence, new_facts, repeated=any(c.reason.startswith("blame") for c in self.changes.values()))
             reason = "blame: the fault put on the customer becomes a joint problem statement"
-        if not new_facts and used:
+        if not new_facts and used and may_remove:
             # Its point is already made by an earlier change: say it once, drop the repeat.
             candidates = [("", [])] + candidates
         # Facts already carried by an earlier change do not need repeating here.
