@@ -40,8 +40,11 @@ _GREETING = re.compile(
     r"(?:@\w+[ \t]+)*(?:(?:hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[^,!.\n]{0,40}[,!.][ \t]*)?",
     re.IGNORECASE)
 _ROLE_NOUN = re.compile(
-    r"\b(?:your|the|their) (bank|card issuer|carrier|courier|seller|manufacturer|insurer|landlord|airline|restaurant|"
-    r"hotel|merchant|retailer|developer|provider|partner|driver|store)\b", re.IGNORECASE)
+    r"\b(?:your|the|our|their)\s+(?:[a-z-]+\s+)?(?:bank|card issuer|carrier|courier|seller|manufacturer|insurer|"
+    r"landlord|airline|restaurant|hotel|merchant|retailer|developer|provider|partner|driver|store|operator|"
+    r"contractor|tradesperson|installer|university|college|school|admissions office|lab|clinic|pharmacy|broker|"
+    r"agency|supplier|dealer|dealership|council|authority|insurance company)\b",
+    re.IGNORECASE)
 
 
 _CLAIM = re.compile(
