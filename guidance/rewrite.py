@@ -135,13 +135,17 @@ def deflection_candidates(sentence: str, facts: list[str], partner: str | None,
     if committed:
         return [(f"We'll sort this out{' with ' + target if target else ''}{_facts_clause(rest)} so you don't have to.", []),
                 (f"That's for us to sort out{_facts_clause(rest)}, not you.", [])]
-    confirm = ["the time you will update the customer by"]
+    # The owned step keeps the customer's goal in sight; only the agent knows it exactly.
+    goal = "make sure you get [what you came for]"
+    confirm = ["what the customer came for (the car, the refund, the repair...)", "the time you will update the customer by"]
     if target:
         confirm.append(f"that you can contact {target} on the customer's behalf")
-        return [(f"I'll contact {target} myself today{about} and update you by [time].", confirm),
-                (f"I'm taking this up with {target} for you{about}, and I'll update you by [time].", confirm)]
-    return [(f"I'll take this up with the right team myself today{about} and update you by [time].", confirm[:1]),
-            (f"I'm keeping this with me{about} and I'll update you by [time].", confirm[:1])]
+        return [(f"I'll contact {target} myself today{about}, {goal}, and update you by [time].", confirm),
+                (f"I'll contact {target} myself today{about} and update you by [time].", confirm[1:]),
+                (f"I'm taking this up with {target} for you{about}, and I'll update you by [time].", confirm[1:])]
+    return [(f"I'll take this up with the right team myself today{about}, {goal}, and update you by [time].", confirm[:2]),
+            (f"I'll take this up with the right team myself today{about} and update you by [time].", confirm[1:2]),
+            (f"I'm keeping this with me{about} and I'll update you by [time].", confirm[1:2])]
 
 
 def _sentence_ok(analyzer: Analyzer, text: str, original: str, partners: Iterable[str], carried: str = "") -> bool:

@@ -31,6 +31,8 @@ def test_field_case_partner_deflection_becomes_owned(ctx, analyzer):
     assert rewrite["changes"], out["verification"]
     assert "Expedia" in rewrite["text"] and "Enterprise" in rewrite["text"]
     assert "I'll contact Expedia" in rewrite["text"] and "[time]" in rewrite["text"]
+    assert "make sure you get [what you came for]" in rewrite["text"]  # the customer's goal stays in sight
+    assert any("came for" in item for item in rewrite["to_confirm"])
     assert "not affiliated" not in rewrite["text"] and "please contact Expedia" not in rewrite["text"]
     assert rewrite["text"].startswith("Hi Dana,") and rewrite["text"].endswith("Regards,\nTom")
     assert any("time" in item for item in rewrite["to_confirm"])
