@@ -58,12 +58,15 @@ def save(directory: Path, objects: dict[str, Any], manifest: dict[str, Any]) -> 
     directory.mkdir(parents=True, exist_ok=True)
     artifact = directory / ARTIFACT
     joblib.dump(objects, artifact, compress=("zlib", 3))
+    digest = _sha256(artifact)
     full = {
         "format_version": FORMAT_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "libraries": library_versions(),
         **manifest,
-        "artifacts": {ARTIFACT: {"sha256": _sha256(artifact), "bytes": artifact.stat().st_size}},
+        # Named after its bytes: the same corpus, seed and code give the same version.
+        "model_version": manifest.get("model_version") or f"td{FORMAT_VERSION}-{digest[:12]}",
+        "artifacts": {ARTIFACT: {"sha256": digest, "bytes": artifact.stat().st_size}},
     }
     (directory / MANIFEST).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return full

@@ -9,9 +9,14 @@ blame an agent for the customer's words quoted under "On ... wrote:".
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Iterator
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag
+
+# A message body that happens to look like a URL or file name is still a message:
+# bs4's hint that we might have meant to fetch it would only pollute stderr.
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
 
 _HTML_HINT = re.compile(
     r"<(?:p|div|br|span|html|body|blockquote|a|b|i|u|strong|em|table|tr|td|ul|ol|li|img|"

@@ -128,7 +128,7 @@ def train(data_dir: Path = DATA_DIR, out_dir: Path | None = None, seed: int = 0,
     thresholds["ticket_escalation_risk"] = best_threshold(yt, ticket_oof)
     data_hash = corpus_hash(data_dir)
     manifest = {
-        "model_version": f"td1-{data_hash[:10]}-s{seed}",
+        "model_version": None,  # named after the artifact's bytes when saved
         "thresholds": thresholds,
         "training_data": {"sha256": data_hash, "messages": len(train_idx), "tickets": len(train_tickets),
                           "held_out_messages": int(held.sum()), "held_out_tickets": len(held_tickets)},

@@ -46,13 +46,19 @@ def _load_analyzer(model: str | None, thresholds: dict[str, float]):
     return analyzer
 
 
-def _numbered_lines(stream: IO[str]) -> Iterator[tuple[int, str]]:
-    for number, line in enumerate(stream, 1):
+def _numbered_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None]]:
+    """Non-blank lines with their numbers; None for a line that is not valid UTF-8."""
+    for number, raw in enumerate(stream, 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield number, None
+            continue
         if line.strip():
             yield number, line
 
 
-def run_lines(stream: IO[str], out: IO[str], handle, batch: int) -> int:
+def run_lines(stream: IO[bytes], out: IO[str], handle, batch: int) -> int:
     """Apply `handle` (a list of tickets -> list of results) to JSON Lines; returns the bad-line count."""
     from models.ticket import TicketError, load_ticket
 
@@ -70,6 +76,8 @@ def run_lines(stream: IO[str], out: IO[str], handle, batch: int) -> int:
 
     for number, line in _numbered_lines(stream):
         try:
+            if line is None:
+                raise TicketError("line is not valid UTF-8")
             ticket = load_ticket(json.loads(line))
         except json.JSONDecodeError as exc:
             ticket, bad = f"invalid JSON: {exc.msg} at column {exc.colno}", bad + 1
@@ -84,9 +92,9 @@ def run_lines(stream: IO[str], out: IO[str], handle, batch: int) -> int:
 
 def _open_input(path: str):
     if path == "-":
-        return sys.stdin, 1  # answer each line as it comes: callers may wait for it
+        return sys.stdin.buffer, 1  # answer each line as it comes: callers may wait for it
     try:
-        return open(path, encoding="utf-8"), BATCH
+        return open(path, "rb"), BATCH
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
 
@@ -97,7 +105,7 @@ def _run_file(path: str, handle) -> None:
     try:
         bad = run_lines(stream, sys.stdout, handle, batch)
     finally:
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
     sys.exit(1 if bad else 0)
 

@@ -78,6 +78,15 @@ def test_bad_lines_are_reported_and_the_rest_go_on():
     assert "JSON object" in lines[3]["error"]
 
 
+def test_a_line_that_is_not_utf8_is_a_bad_line():
+    good = json.dumps({"id": "ok", "messages": [{"author_role": "customer", "body": "hello"}]}).encode()
+    result = CliRunner().invoke(main, ["classify", "-"], input=good + b"\n\xff\xfe{\n" + good + b"\n")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 1
+    assert [o.get("id") or o.get("line") for o in lines] == ["ok", 2, "ok"]
+    assert "UTF-8" in lines[1]["error"]
+
+
 def test_all_good_exits_zero_from_stdin():
     good = json.dumps({"id": "1", "messages": [{"author_role": "customer", "body": "hi"}]})
     result, lines = run(["classify"], good + "\n")
