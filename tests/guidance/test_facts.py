@@ -1,6 +1,5 @@
 """Facts a rewrite must keep, and partner names."""
 
-import pytest
 
 from guidance.facts import extract, missing
 from guidance.partners import configured, recognise
