@@ -1,0 +1,1 @@
+"""The generic JSON webhook: any system that can send a normalized ticket."""

@@ -1,0 +1,117 @@
+"""Verify and parse generic webhook deliveries, and sign callbacks the same way.
+
+Signature: `X-Trustdesk-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`
+keyed with TRUSTDESK_GENERIC_WEBHOOK_SECRET, with `X-Trustdesk-Timestamp` in unix
+seconds; a timestamp more than five minutes off is refused, so a captured
+delivery cannot be replayed later.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+
+import requests
+from marshmallow import ValidationError
+
+from models.ticket import TicketError, flatten_errors, load_ticket
+
+from ..base import (Adapter, AdapterError, BadPayload, Delivery, Event, NotConfigured, RetryLater, Unauthorized,
+                    hmac_sha256_hex, same)
+from .schemas import GenericDeliverySchema
+
+TOLERANCE_SECONDS = 300
+TIMESTAMP_HEADER = "X-Trustdesk-Timestamp"
+SIGNATURE_HEADER = "X-Trustdesk-Signature"
+
+
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    """The signature header value for a body sent at `timestamp`."""
+    return "sha256=" + hmac_sha256_hex(secret, f"{timestamp}.".encode("ascii") + body)
+
+
+class GenericAdapter(Adapter):
+    """Normalized tickets posted by any system, signed with a shared secret."""
+
+    name = "generic"
+    event_types = ("ticket",)
+
+    def verify(self, delivery: Delivery) -> None:
+        """Refuse unless the signature matches and the timestamp is within five minutes."""
+        if not self.secret:
+            raise NotConfigured("TRUSTDESK_GENERIC_WEBHOOK_SECRET is not set: generic deliveries are refused")
+        timestamp = delivery.header(TIMESTAMP_HEADER)
+        signature = delivery.header(SIGNATURE_HEADER)
+        if not timestamp or not signature:
+            raise Unauthorized(f"missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header")
+        try:
+            sent_at = int(timestamp)
+        except ValueError:
+            raise Unauthorized(f"{TIMESTAMP_HEADER} must be unix seconds") from None
+        if abs(delivery.received_at - sent_at) > TOLERANCE_SECONDS:
+            raise Unauthorized(f"{TIMESTAMP_HEADER} is more than {TOLERANCE_SECONDS // 60} minutes off")
+        if not same(signature.strip(), sign(self.secret, timestamp, delivery.body)):
+            raise Unauthorized("signature does not match")
+
+    def parse(self, delivery: Delivery) -> Event:
+        """The event id and the normalized ticket; errors name each bad field."""
+        try:
+            data = json.loads(delivery.body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadPayload(f"body is not JSON: {exc}") from None
+        try:
+            envelope = GenericDeliverySchema().load(data if isinstance(data, dict) else {"_": data})
+        except ValidationError as exc:
+            raise BadPayload("; ".join(flatten_errors(exc.messages)), exc.messages) from None
+        try:
+            ticket = load_ticket({"source": self.name, **envelope["ticket"]})
+        except TicketError as exc:
+            raise BadPayload(f"ticket: {exc}", {"ticket": str(exc)}) from None
+        return Event(envelope["event_id"], "ticket", ticket)
+
+    @property
+    def can_write_back(self) -> bool:
+        """Write-back is a signed callback, possible once a callback URL is set."""
+        return bool(self.setting("CALLBACK_URL") and self.secret)
+
+    def write_back(self, payload: dict, session: requests.Session | None = None, timeout: float = 10.0) -> None:
+        """POST `{"event_id", "ticket_id", "analysis", "guidance"}` to the callback URL, signed like our webhooks.
+
+        Timeouts, connection errors, 429 and 5xx raise RetryLater (with the
+        server's Retry-After when it sends one); other non-2xx answers are final.
+        """
+        url = self.setting("CALLBACK_URL")
+        if not url or not self.secret:
+            raise NotConfigured("TRUSTDESK_GENERIC_CALLBACK_URL and TRUSTDESK_GENERIC_WEBHOOK_SECRET are needed to write back")
+        body = json.dumps(payload, separators=(",", ":"), default=str).encode("utf-8")
+        try:
+            response = (session or requests).post(url, data=body, headers=signed_headers(self.secret, body),
+                                                  timeout=timeout, allow_redirects=False)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise RetryLater(f"callback unreachable: {type(exc).__name__}") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise RetryLater(f"callback answered {response.status_code}", retry_after(response.headers.get("Retry-After")))
+        if not 200 <= response.status_code < 300:
+            raise AdapterError(f"callback answered {response.status_code}; not retried")
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
+    """Headers for a signed generic request (callbacks, tests, client examples)."""
+    timestamp = str(int(time.time() if now is None else now))
+    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body),
+            "Content-Type": "application/json"}

@@ -1,0 +1,15 @@
+"""The generic webhook body: an event id and a normalized ticket."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+
+class GenericDeliverySchema(Schema):
+    """`{"event_id": "...", "ticket": {...normalized ticket...}}`; the ticket is validated separately."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    event_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    ticket = fields.Dict(required=True)
