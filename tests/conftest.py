@@ -27,3 +27,49 @@ def classify_one(analyzer):
         return analyzer.analyze(load_ticket(one_message(body, role)))["messages"][0]
 
     return run
+
+
+# --- real database servers ------------------------------------------------------
+
+import os
+import uuid
+
+POSTGRES_URL = os.environ.get("TRUSTDESK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# CI sets this so a missing server fails the run instead of skipping its tests.
+REQUIRE_SERVICES = os.environ.get("TRUSTDESK_REQUIRE_SERVICES") == "1"
+
+
+def _postgres_or_skip():
+    from sqlalchemy import text
+
+    from plugin.storage import make_engine
+
+    try:
+        with make_engine(POSTGRES_URL).connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as exc:  # any failure to connect means: no server here
+        if REQUIRE_SERVICES:
+            pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); set TRUSTDESK_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty database on each engine we support (PostgreSQL in its own schema)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'trustdesk.db'}"
+        return
+    _postgres_or_skip()
+    from sqlalchemy import text
+
+    from plugin.storage import make_engine
+
+    schema = f"td_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'create schema "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.execute(text(f'drop schema "{schema}" cascade'))
+    admin.dispose()
