@@ -29,7 +29,6 @@ PREFIX = "TRUSTDESK_"
 CONFIG_VAR = "TRUSTDESK_CONFIG"
 MASK = "***"
 MAX_CONTENT_LENGTH = 1024 * 1024
-SECRET_KEY_FILE = "secret_key"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 SECRET_NAMES = frozenset({"SECRET_KEY", "DATABASE_URL", "REDIS_URL"})
@@ -126,21 +125,16 @@ def _shown(name: str, value: object) -> object:
 def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None) -> Settings:
     """Read and check the settings: overrides win over the environment, which wins over the TOML file."""
     environ = os.environ if environ is None else environ
-    env_named, extra = _from_environ(environ)
+    env_named, env_extra = _from_environ(environ)
     over_named, over_extra = _from_overrides(overrides or {})
     raw = {**_from_file(environ.get(CONFIG_VAR, "")), **env_named, **over_named}
-    for name, value in over_extra.items():
-        if value is None:
-            extra.pop(name, None)
-        else:
-            extra[name] = value
     values = {name: _parsed(raw, name) for name in _PARSERS}
+    if values["llm_url"] and not values["llm_model"]:
+        raise ConfigError(f"{PREFIX}LLM_MODEL: must name the model when {PREFIX}LLM_URL is set")
     data_dir = values["data_dir"]
     values["database_url"] = values["database_url"] or f"sqlite:///{data_dir}/trustdesk.db"
     values["secret_key"] = values["secret_key"] or _stored_secret_key(data_dir)
-    if values["llm_url"] and not values["llm_model"]:
-        raise ConfigError(f"{PREFIX}LLM_MODEL: must name the model when {PREFIX}LLM_URL is set")
-    return Settings(**values, extra=extra)
+    return Settings(**values, extra={**env_extra, **over_extra})
 
 
 def _parsed(raw: Mapping[str, tuple[object, str]], name: str) -> Any:
@@ -165,7 +159,7 @@ def _from_environ(environ: Mapping[str, str]) -> tuple[dict[str, tuple[object, s
     return named, extra
 
 
-def _from_overrides(overrides: Mapping[str, object]) -> tuple[dict[str, tuple[object, str]], dict[str, object]]:
+def _from_overrides(overrides: Mapping[str, object]) -> tuple[dict[str, tuple[object, str]], dict[str, str]]:
     """Named settings (by field name or variable name) and extra TRUSTDESK_* values; anything else is a typo."""
     named, extra = {}, {}
     for key, value in overrides.items():
@@ -174,7 +168,7 @@ def _from_overrides(overrides: Mapping[str, object]) -> tuple[dict[str, tuple[ob
             named[name] = (value, PREFIX + name.upper())
         elif not key.startswith(PREFIX) or key == CONFIG_VAR:
             raise ConfigError(f"overrides: unknown setting {key!r}{_suggestion(key)}")
-        elif value is not None and not isinstance(value, str):
+        elif not isinstance(value, str):
             raise ConfigError(f"{key}: must be a string, got {type(value).__name__}")
         else:
             extra[key] = value
@@ -189,9 +183,8 @@ def _from_file(path_text: str) -> dict[str, tuple[object, str]]:
     named = {}
     for key, value in _read_toml(path).items():
         if is_secret(key):
-            raise ConfigError(
-                f"{path}: {key}: secrets are read from the environment only: set {PREFIX}{key.upper().removeprefix(PREFIX)}"
-            )
+            variable = PREFIX + key.upper().removeprefix(PREFIX)
+            raise ConfigError(f"{path}: {key}: secrets are read from the environment only: set {variable}")
         if key not in _PARSERS:
             raise ConfigError(f"{path}: unknown key {key!r}{_suggestion(key)}")
         named[key] = (value, f"{path}: {key}")
@@ -203,8 +196,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             doc = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{CONFIG_VAR}: no such file: {path}") from None
     except OSError as exc:
         raise ConfigError(f"{CONFIG_VAR}: cannot read {path}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -293,27 +284,23 @@ def _redis_url(value: object, label: str) -> str:
     return url
 
 
-def _items(value: object, label: str) -> list[str]:
-    """A list setting's items: a comma-separated string (environment) or an array of strings (TOML)."""
+def _items(value: object, label: str) -> tuple[str, ...]:
+    """A list setting's items, without duplicates: a comma-separated string (environment) or an array of strings (TOML)."""
     if isinstance(value, str):
         items = value.split(",")
     elif isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         items = list(value)
     else:
         raise ConfigError(f"{label}: must be a comma-separated string or a list of strings")
-    return [item.strip() for item in items if item.strip()]
+    return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
 
 
 def _origin(text: str, label: str) -> str:
     """One CORS origin as browsers send it in the Origin header: scheme://host[:port], lower-case."""
     text = text.removesuffix("/")
     parts = _split(text, label)
-    if (
-        not _SCHEME.fullmatch(parts.scheme)
-        or not parts.hostname
-        or "@" in parts.netloc
-        or any((parts.path, parts.query, parts.fragment, "?" in text, "#" in text))
-    ):
+    anything_else = (parts.path, parts.query, parts.fragment, "@" in parts.netloc, "?" in text, "#" in text)
+    if not _SCHEME.fullmatch(parts.scheme) or not parts.hostname or any(anything_else):
         raise ConfigError(f"{label}: {text!r} is not an origin like https://acme.zendesk.com (scheme://host[:port])")
     return f"{parts.scheme}://{parts.netloc}".lower()
 
@@ -323,33 +310,20 @@ def _origins(value: object, label: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_origin(item, label) for item in _items(value, label)))
 
 
-def _names(value: object, label: str) -> tuple[str, ...]:
-    """A list of names (partners), without duplicates."""
-    return tuple(dict.fromkeys(_items(value, label)))
-
-
 def _positive_int(value: object, label: str) -> int:
     """A whole number above zero."""
-    number = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
-        number = int(value)
-    if number is None or number <= 0:
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
         raise ConfigError(f"{label}: must be a positive integer, got {value!r}")
-    return number
+    return int(text)
 
 
 def _positive_float(value: object, label: str) -> float:
     """A finite number above zero (seconds)."""
-    number = math.nan
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            pass
+    try:
+        number = math.nan if isinstance(value, bool) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
     if not math.isfinite(number) or number <= 0:
         raise ConfigError(f"{label}: must be a positive number of seconds, got {value!r}")
     return number
@@ -365,7 +339,7 @@ def _log_level(value: object, label: str) -> str:
 
 def _stored_secret_key(data_dir: Path) -> str:
     """The key kept in DATA_DIR/secret_key, generated on the first start so sessions survive restarts."""
-    path = data_dir / SECRET_KEY_FILE
+    path = data_dir / "secret_key"
     if not path.exists():
         _store_secret(path, secrets.token_urlsafe(48))
     return _read_secret(path)
@@ -414,17 +388,12 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "log_level": _log_level,
     "generic_webhook_secret": _text,
     "generic_callback_url": _http_url,
-    "partners": _names,
+    "partners": _items,
     "llm_url": _http_url,
     "llm_model": _text,
     "llm_api_key": _text,
     "llm_timeout": _positive_float,
 }
 _DEFAULTS: dict[str, object] = {
-    "data_dir": "./var",
-    "cors_origins": (),
-    "retention_days": 365,
-    "log_level": "INFO",
-    "partners": (),
-    "llm_timeout": 8.0,
+    "data_dir": "./var", "cors_origins": (), "retention_days": 365, "log_level": "INFO", "partners": (), "llm_timeout": 8.0
 }
