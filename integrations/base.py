@@ -34,6 +34,10 @@ class BadPayload(AdapterError):
         self.fields = dict(fields or {})
 
 
+class NotJson(BadPayload):
+    """A body that is not JSON at all (answered 400, where schema errors get 422)."""
+
+
 class UnsupportedEvent(AdapterError):
     """A delivery we do not handle (no ticket message, unknown type): acknowledged and ignored."""
 

@@ -186,5 +186,52 @@ def evaluate(model: str | None, data_dir: Path | None, as_json: bool, no_real: b
     click.echo(json.dumps(report, indent=2) if as_json else evaluation.format_report(report))
 
 
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Address to listen on.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+def serve(bind: str, workers: int, dev: bool) -> None:
+    """Run the service (webhooks, health) on the configured database and model."""
+    from .config import ConfigError, load_settings
+    from .storage import make_engine, upgrade
+
+    try:
+        settings = load_settings()
+        engine = make_engine(settings.database_url)
+        upgrade(engine)  # once, before workers start, so they never race to migrate
+        engine.dispose()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"trustdesk: data dir {settings.data_dir}, listening on {bind}", err=True)
+    host, _, port = bind.rpartition(":")
+    if dev:
+        from .app import create_app
+
+        create_app().run(host=host or "127.0.0.1", port=int(port), debug=False)
+        return
+    from .server import run
+
+    run(bind, workers)
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (the service also does this at start)."""
+    from .config import ConfigError, load_settings
+    from .storage import current_revision, make_engine, upgrade
+
+    try:
+        engine = make_engine(load_settings().database_url)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    upgrade(engine)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
 if __name__ == "__main__":
     main()

@@ -17,8 +17,8 @@ from marshmallow import ValidationError
 
 from models.ticket import TicketError, flatten_errors, load_ticket
 
-from ..base import (Adapter, AdapterError, BadPayload, Delivery, Event, NotConfigured, RetryLater, Unauthorized,
-                    hmac_sha256_hex, same)
+from ..base import (Adapter, AdapterError, BadPayload, Delivery, Event, NotConfigured, NotJson, RetryLater,
+                    Unauthorized, hmac_sha256_hex, same)
 from .schemas import GenericDeliverySchema
 
 TOLERANCE_SECONDS = 300
@@ -59,7 +59,7 @@ class GenericAdapter(Adapter):
         try:
             data = json.loads(delivery.body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadPayload(f"body is not JSON: {exc}") from None
+            raise NotJson(f"body is not JSON: {exc}") from None
         try:
             envelope = GenericDeliverySchema().load(data if isinstance(data, dict) else {"_": data})
         except ValidationError as exc:

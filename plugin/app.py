@@ -1,0 +1,51 @@
+"""The Flask application factory: settings, services, blueprints, JSON errors.
+
+Nothing happens at import time; `create_app` reads the settings, migrates the
+database and loads the model once per process. Every error leaves as JSON with
+a 4xx status where the client can fix it; an unexpected fault is logged and
+answered with a generic 500 body that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .config import load_settings
+from .services import init_app
+
+log = logging.getLogger("trustdesk")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the service; `test_config` holds settings overrides (and Flask's TESTING)."""
+    app = Flask(__name__)
+    test_config = dict(test_config or {})
+    testing = test_config.pop("TESTING", False)
+    settings = load_settings(overrides=test_config)
+    app.config.update(settings.as_flask_config(), TESTING=testing)
+    init_app(app, settings)
+
+    from .health import bp as health
+    from .webhooks import bp as webhooks
+
+    app.register_blueprint(health)
+    app.register_blueprint(webhooks)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    log.info("trustdesk ready: data dir %s", settings.data_dir)
+    return app
+
+
+def _http_error(exc: HTTPException):
+    """Flask's own errors (404, 405, 413...) as JSON."""
+    return jsonify({"error": exc.name.lower(), "detail": exc.description}), exc.code
+
+
+def _unexpected(exc: Exception):
+    """A fault we did not foresee: logged with its traceback, answered without details."""
+    log.exception("unhandled error")
+    return jsonify({"error": "internal error"}), 500

@@ -1,0 +1,121 @@
+"""One webhook delivery, start to finish: verify, parse, deduplicate, store, classify, guide, answer.
+
+Deduplication is by (integration, event id): a redelivery with the same body is
+answered with the stored result and processed no further; the same id with a
+different body is a conflict. The event row is written in the same transaction
+as the analysis, so two workers racing on one event cannot both record it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from guidance.engine import guide
+from integrations.base import (Adapter, BadPayload, Delivery, Event, NotConfigured, NotJson, Unauthorized,
+                               UnsupportedEvent)
+
+from .services import Services
+from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The HTTP answer to a delivery."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def handle(services: Services, adapter: Adapter, delivery: Delivery) -> Outcome:
+    """Process one delivery; every failure becomes a 4xx naming the problem."""
+    try:
+        adapter.verify(delivery)
+    except NotConfigured as exc:
+        return Outcome(401, {"error": "integration not configured", "detail": str(exc)})
+    except Unauthorized as exc:
+        return Outcome(401, {"error": "unauthorized", "detail": str(exc)})
+    try:
+        event = adapter.parse(delivery)
+    except NotJson as exc:
+        return Outcome(400, {"error": "invalid JSON", "detail": str(exc)})
+    except BadPayload as exc:
+        return Outcome(422, {"error": "invalid payload", "detail": str(exc), "fields": exc.fields})
+    except UnsupportedEvent as exc:
+        return Outcome(202, {"status": "ignored", "detail": str(exc)})
+    return _process(services, adapter.name, event, hashlib.sha256(delivery.body).hexdigest())
+
+
+def _process(services: Services, source: str, event: Event, body_sha: str) -> Outcome:
+    with services.sessions() as session:
+        seen = _seen(session, source, event.event_id, body_sha)
+        if seen is not None:
+            return seen
+        ticket = _store_ticket(session, source, event.ticket)
+        analysis = services.analyzer.analyze(event.ticket)
+        advice = guide(event.ticket, analysis, services.guidance)
+        stored = Analysis(ticket_id=ticket.id, model_version=services.analyzer.version, result=analysis)
+        session.add(stored)
+        session.flush()
+        session.add(GuidanceGiven(ticket_id=ticket.id, analysis_id=stored.id, payload=advice))
+        body = {"event_id": event.event_id, "ticket_id": event.ticket["id"], "analysis": analysis, "guidance": advice}
+        session.add(WebhookEvent(source=source, event_id=event.event_id, body_sha256=body_sha, ticket_id=ticket.id,
+                                 response=body))
+        try:
+            session.commit()
+        except IntegrityError:  # another worker recorded this event first: answer as it did
+            session.rollback()
+            return _seen(session, source, event.event_id, body_sha) or Outcome(409, {"error": "conflict"})
+    return Outcome(200, body)
+
+
+def _seen(session: Session, source: str, event_id: str, body_sha: str) -> Outcome | None:
+    """The stored answer for an event already processed, a conflict, or None for a new event."""
+    row = session.scalars(select(WebhookEvent).where(WebhookEvent.source == source,
+                                                     WebhookEvent.event_id == event_id)).one_or_none()
+    if row is None:
+        return None
+    if row.body_sha256 != body_sha:
+        return Outcome(409, {"error": "conflict", "detail": f"event {event_id!r} was already received with a different body"})
+    return Outcome(200, row.response or {})
+
+
+def _store_ticket(session: Session, source: str, ticket: dict) -> Ticket:
+    """Insert or update the ticket, its customer and its messages (the latest delivery wins)."""
+    row = session.scalars(select(Ticket).where(Ticket.source == source, Ticket.external_id == ticket["id"])).one_or_none()
+    if row is None:
+        row = Ticket(source=source, external_id=ticket["id"])
+        session.add(row)
+    row.subject, row.status = ticket.get("subject"), ticket.get("status")
+    row.created_at, row.updated_at = ticket.get("created_at"), ticket.get("updated_at")
+    assignee = ticket.get("assignee") or {}
+    row.assignee_name, row.assignee_team = assignee.get("name"), assignee.get("team")
+    row.customer_id = _customer(session, source, ticket.get("requester"))
+    session.flush()
+    session.execute(delete(Message).where(Message.ticket_id == row.id))
+    for position, message in enumerate(ticket["messages"]):
+        session.add(Message(ticket_id=row.id, position=position, external_id=message.get("id"),
+                            author_role=message["author_role"], author_name=(message.get("author") or {}).get("name"),
+                            body=message["body"], public=message.get("public", True), created_at=message.get("created_at")))
+    session.flush()
+    return row
+
+
+def _customer(session: Session, source: str, requester: dict | None) -> int | None:
+    """The customer row for a requester with an id (created on first sight), else None."""
+    if not requester or not requester.get("id"):
+        return None
+    row = session.scalars(select(Customer).where(Customer.source == source,
+                                                 Customer.external_id == requester["id"])).one_or_none()
+    if row is None:
+        row = Customer(source=source, external_id=requester["id"])
+        session.add(row)
+    row.name, row.email = requester.get("name"), requester.get("email")
+    row.organization, row.value = requester.get("organization"), requester.get("value")
+    session.flush()
+    return row.id

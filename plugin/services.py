@@ -1,0 +1,70 @@
+"""What the running service holds: settings, database, model, playbooks, adapters.
+
+Built once per process by create_app and kept on the app, so a request never
+loads a model or opens an engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from flask import Flask, current_app
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from guidance import playbooks
+from guidance.engine import Context
+from guidance.llm import ChatBackend
+from guidance.partners import COMMON_PARTNERS
+from integrations import ADAPTERS
+from integrations.base import Adapter
+from models.predict import Analyzer
+
+from .config import Settings
+from .storage import make_engine, session_factory, upgrade
+
+
+@dataclass
+class Services:
+    """The process-wide objects requests use."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker
+    analyzer: Analyzer
+    guidance: Context
+    adapters: dict[str, Adapter]
+
+
+def adapter_settings(settings: Settings) -> Mapping[str, str]:
+    """The TRUSTDESK_* values adapters read: every extra variable plus the named generic ones."""
+    values = dict(settings.extra)
+    if settings.generic_webhook_secret:
+        values["TRUSTDESK_GENERIC_WEBHOOK_SECRET"] = settings.generic_webhook_secret
+    if settings.generic_callback_url:
+        values["TRUSTDESK_GENERIC_CALLBACK_URL"] = settings.generic_callback_url
+    return values
+
+
+def build(settings: Settings) -> Services:
+    """Open the database (migrating it), load the model and playbooks, make the adapters."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    analyzer = Analyzer.load(settings.model_path)
+    partners = list(settings.partners) + [p for p in COMMON_PARTNERS if p.lower() not in {x.lower() for x in settings.partners}]
+    backend = ChatBackend(settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout) \
+        if settings.llm_url else None
+    context = Context(analyzer, playbooks.load_dir(), partners, backend)
+    adapters = {cls.name: cls(adapter_settings(settings)) for cls in ADAPTERS}
+    return Services(settings, engine, session_factory(engine), analyzer, context, adapters)
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Attach the services to the app."""
+    app.extensions["trustdesk"] = build(settings)
+
+
+def services() -> Services:
+    """The services of the current app."""
+    return current_app.extensions["trustdesk"]

@@ -1,0 +1,99 @@
+"""The generic webhook end to end, on SQLite and on a real PostgreSQL."""
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from integrations.generic.adapter import signed_headers
+from plugin.app import create_app
+from plugin.services import services
+from plugin.storage import Analysis, Message, WebhookEvent
+
+SECRET = "webhook-secret-for-tests"
+FIXTURE = Path(__file__).resolve().parents[1] / "integrations" / "fixtures" / "generic" / "ticket.json"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    return create_app({"TESTING": True, "data_dir": str(tmp_path / "var"), "database_url": database_url,
+                       "generic_webhook_secret": SECRET})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def signed_post(client, body: bytes, secret: str = SECRET, name: str = "generic"):
+    return client.post(f"/webhooks/{name}", data=body, headers=signed_headers(secret, body))
+
+
+def count(app, model):
+    with app.app_context(), services().sessions() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_signed_delivery_is_stored_classified_and_guided(app, client):
+    response = signed_post(client, FIXTURE.read_bytes())
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["ticket_id"] == "T-1042" and "deflection" in body["analysis"]["flags"]
+    assert "I'll contact Expedia" in body["guidance"]["rewrite"]["text"]
+    assert count(app, Message) == 2 and count(app, Analysis) == 1
+
+
+def test_a_redelivery_is_answered_from_storage_and_not_processed_again(app, client):
+    first = signed_post(client, FIXTURE.read_bytes())
+    again = signed_post(client, FIXTURE.read_bytes())
+    assert again.status_code == 200 and again.json == first.json
+    assert count(app, Analysis) == 1 and count(app, WebhookEvent) == 1
+
+
+def test_the_same_event_id_with_another_body_is_a_conflict(client):
+    data = json.loads(FIXTURE.read_text())
+    signed_post(client, json.dumps(data).encode())
+    data["ticket"]["subject"] = "changed"
+    assert signed_post(client, json.dumps(data).encode()).status_code == 409
+
+
+@pytest.mark.parametrize(
+    "body, status, mention",
+    [
+        (b"not json", 400, "JSON"),
+        (json.dumps({"event_id": "e1"}).encode(), 422, "ticket"),
+        (json.dumps({"event_id": "e1", "ticket": {"id": "1", "messages": [{"author_role": "robot", "body": "x"}]}}).encode(),
+         422, "messages.0.author_role"),
+    ],
+)
+def test_bad_bodies_are_refused_with_a_reason(client, body, status, mention):
+    response = signed_post(client, body)
+    assert response.status_code == status and mention in json.dumps(response.json)
+
+
+def test_wrong_signature_is_refused_and_nothing_is_stored(app, client):
+    response = signed_post(client, FIXTURE.read_bytes(), secret="not-the-secret")
+    assert response.status_code == 401
+    assert count(app, WebhookEvent) == 0
+
+
+def test_unknown_integration_is_404(client):
+    assert signed_post(client, FIXTURE.read_bytes(), name="nope").status_code == 404
+
+
+def test_oversized_body_is_413(client):
+    body = b'{"event_id": "big", "pad": "' + b"x" * (1024 * 1024) + b'"}'
+    assert signed_post(client, body).status_code == 413
+
+
+def test_without_a_secret_every_delivery_is_refused(database_url, tmp_path):
+    app = create_app({"TESTING": True, "data_dir": str(tmp_path / "v"), "database_url": database_url})
+    response = signed_post(app.test_client(), FIXTURE.read_bytes())
+    assert response.status_code == 401 and "not configured" in response.json["error"]
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz").json
+    assert ready["status"] == "ready" and ready["checks"]["integrations"]["generic"] == "dry-run"
