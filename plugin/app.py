@@ -29,9 +29,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.as_flask_config(), TESTING=testing)
     init_app(app, settings)
 
+    from .api import bp as api
     from .health import bp as health
     from .webhooks import bp as webhooks
 
+    app.register_blueprint(api)
     app.register_blueprint(health)
     app.register_blueprint(webhooks)
     app.register_error_handler(HTTPException, _http_error)

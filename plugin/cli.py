@@ -214,6 +214,60 @@ def serve(bind: str, workers: int, dev: bool) -> None:
     run(bind, workers)
 
 
+@main.group("tokens")
+def tokens_group() -> None:
+    """API bearer tokens (roles: agent, lead, admin)."""
+
+
+def _sessions():
+    from .config import ConfigError, load_settings
+    from .storage import make_engine, session_factory, upgrade
+
+    try:
+        engine = make_engine(load_settings().database_url)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    upgrade(engine)
+    return session_factory(engine)
+
+
+@tokens_group.command("create")
+@click.option("--role", required=True, type=click.Choice(["agent", "lead", "admin"]))
+@click.option("--name", default="", help="What the token is for (shown in listings).")
+@click.option("--expires", "expires_days", type=click.IntRange(min=1), default=None, help="Days until it expires.")
+def tokens_create(role: str, name: str, expires_days: int | None) -> None:
+    """Create a token and print it once (only its hash is kept)."""
+    from . import tokens
+
+    with _sessions().begin() as session:
+        token = tokens.create(session, name or role, role, expires_days)
+    click.echo(token)
+
+
+@tokens_group.command("list")
+def tokens_list() -> None:
+    """List tokens (never the tokens themselves)."""
+    from . import tokens
+
+    with _sessions()() as session:
+        for row in tokens.listing(session):
+            click.echo(json.dumps(row))
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token by id."""
+    from . import tokens
+
+    try:
+        with _sessions().begin() as session:
+            tokens.revoke(session, token_id)
+    except tokens.TokenError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"revoked {token_id}")
+
+
 @main.group()
 def db() -> None:
     """Database maintenance."""
