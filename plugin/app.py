@@ -12,6 +12,7 @@ import logging
 from typing import Any, Mapping
 
 from flask import Flask, jsonify
+from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from .config import load_settings
@@ -35,6 +36,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api)
     app.register_blueprint(health)
+    if settings.cors_origins:
+        # Sidebar apps run in the helpdesk's origin; only the API is opened to them, never webhooks.
+        CORS(app, resources={r"/api/*": {"origins": list(settings.cors_origins)}},
+             allow_headers=["Authorization", "Content-Type"], methods=["GET", "POST", "PUT", "DELETE"])
     app.register_blueprint(webhooks)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -74,3 +74,16 @@ def test_token_cli(tmp_path, monkeypatch):
     assert json.loads(runner.invoke(main, ["tokens", "list"]).output)["state"] == "revoked"
     assert runner.invoke(main, ["tokens", "revoke", "999"]).exit_code != 0
     assert runner.invoke(main, ["tokens", "create", "--role", "god"]).exit_code == 2
+
+
+def test_cors_only_for_configured_origins_and_only_on_the_api(database_url, tmp_path):
+    app = create_app({"TESTING": True, "data_dir": str(tmp_path / "v"), "database_url": database_url,
+                      "cors_origins": "https://acme.zendesk.com"})
+    client = app.test_client()
+    allowed = client.options("/api/v1/analyze", headers={"Origin": "https://acme.zendesk.com",
+                                                         "Access-Control-Request-Method": "POST"})
+    assert allowed.headers.get("Access-Control-Allow-Origin") == "https://acme.zendesk.com"
+    other = client.options("/api/v1/analyze", headers={"Origin": "https://evil.test", "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    webhook = client.options("/webhooks/generic", headers={"Origin": "https://acme.zendesk.com"})
+    assert "Access-Control-Allow-Origin" not in webhook.headers
