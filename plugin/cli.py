@@ -214,6 +214,21 @@ def serve(bind: str, workers: int, dev: bool) -> None:
     run(bind, workers)
 
 
+@main.command()
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32), help="Consumer threads.")
+def worker(workers: int) -> None:
+    """Run the job queue's consumers (write-backs) until stopped."""
+    from .config import ConfigError, load_settings
+    from .services import build
+
+    try:
+        services = build(load_settings())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"trustdesk worker: {workers} consumer(s) on {type(services.queue).__name__}", err=True)
+    services.queue.create_consumer(workers=workers, worker_type="thread").run()
+
+
 @main.group("tokens")
 def tokens_group() -> None:
     """API bearer tokens (roles: agent, lead, admin)."""

@@ -21,7 +21,7 @@ from integrations.base import (Adapter, BadPayload, Delivery, Event, NotConfigur
                                UnsupportedEvent)
 
 from .services import Services
-from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent
+from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent, WriteBack
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,11 @@ def handle(services: Services, adapter: Adapter, delivery: Delivery) -> Outcome:
         return Outcome(422, {"error": "invalid payload", "detail": str(exc), "fields": exc.fields})
     except UnsupportedEvent as exc:
         return Outcome(202, {"status": "ignored", "detail": str(exc)})
-    return _process(services, adapter.name, event, hashlib.sha256(delivery.body).hexdigest())
+    return _process(services, adapter, event, hashlib.sha256(delivery.body).hexdigest())
 
 
-def _process(services: Services, source: str, event: Event, body_sha: str) -> Outcome:
+def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) -> Outcome:
+    source = adapter.name
     with services.sessions() as session:
         seen = _seen(session, source, event.event_id, body_sha)
         if seen is not None:
@@ -66,11 +67,16 @@ def _process(services: Services, source: str, event: Event, body_sha: str) -> Ou
         body = {"event_id": event.event_id, "ticket_id": event.ticket["id"], "analysis": analysis, "guidance": advice}
         session.add(WebhookEvent(source=source, event_id=event.event_id, body_sha256=body_sha, ticket_id=ticket.id,
                                  response=body))
+        writes_back = adapter.can_write_back
+        if writes_back:  # recorded with the event, so an accepted event is never left without its write-back
+            session.add(WriteBack(source=source, event_id=event.event_id))
         try:
             session.commit()
         except IntegrityError:  # another worker recorded this event first: answer as it did
             session.rollback()
             return _seen(session, source, event.event_id, body_sha) or Outcome(409, {"error": "conflict"})
+    if writes_back and services.write_back_task is not None:
+        services.write_back_task(source, event.event_id)
     return Outcome(200, body)
 
 

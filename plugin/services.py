@@ -7,9 +7,10 @@ loads a model or opens an engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 from flask import Flask, current_app
+from huey import Huey
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -35,6 +36,8 @@ class Services:
     analyzer: Analyzer
     guidance: Context
     adapters: dict[str, Adapter]
+    queue: Huey | None = None
+    write_back_task: Callable[[str, str], object] | None = None
 
 
 def adapter_settings(settings: Settings) -> Mapping[str, str]:
@@ -57,7 +60,12 @@ def build(settings: Settings) -> Services:
         if settings.llm_url else None
     context = Context(analyzer, playbooks.load_dir(), partners, backend)
     adapters = {cls.name: cls(adapter_settings(settings)) for cls in ADAPTERS}
-    return Services(settings, engine, session_factory(engine), analyzer, context, adapters)
+    built = Services(settings, engine, session_factory(engine), analyzer, context, adapters)
+    from .jobs import make_queue, register
+
+    built.queue = make_queue(settings)
+    built.write_back_task = register(built.queue, lambda: built)
+    return built
 
 
 def init_app(app: Flask, settings: Settings) -> None:

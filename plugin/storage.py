@@ -134,6 +134,25 @@ class WebhookEvent(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
+class WriteBack(Base):
+    """One event's write-back: the marker that makes it happen once, and the dead-letter list.
+
+    `status` is pending, done or dead; a done row is never posted again, a dead one
+    waits for an admin to retry it.
+    """
+
+    __tablename__ = "write_backs"
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))
+    event_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class LedgerEvent(Base):
     """One movement of a customer's trust: deflected, blamed, escalation signal, owned reply, resolved."""
 

@@ -73,3 +73,20 @@ def database_url(request, tmp_path):
     with admin.begin() as connection:
         connection.execute(text(f'drop schema "{schema}" cascade'))
     admin.dispose()
+
+
+REDIS_URL = os.environ.get("TRUSTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url():
+    """A real Redis (database 15 by default), or a skip that says why."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # any failure to connect means: no server here
+        if REQUIRE_SERVICES:
+            pytest.fail(f"Redis required but unreachable at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL} ({type(exc).__name__}); set TRUSTDESK_TEST_REDIS_URL")
+    return REDIS_URL

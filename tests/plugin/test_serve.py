@@ -46,7 +46,7 @@ def test_serve_answers_health_checks(tmp_path):
 def test_db_upgrade(tmp_path, monkeypatch):
     monkeypatch.setenv("TRUSTDESK_DATA_DIR", str(tmp_path / "var"))
     result = CliRunner().invoke(main, ["db", "upgrade"])
-    assert result.exit_code == 0 and "revision 0001" in result.output
+    assert result.exit_code == 0 and "revision 0002" in result.output
 
 
 def test_bad_setting_is_a_clear_error(tmp_path, monkeypatch):
