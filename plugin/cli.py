@@ -8,6 +8,7 @@ and the run goes on; the exit status is 1 when any line was bad.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import IO, Iterator
@@ -203,6 +204,24 @@ def serve(bind: str, workers: int, dev: bool) -> None:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"trustdesk: data dir {settings.data_dir}, listening on {bind}", err=True)
+    # On the embedded defaults (no Redis) one command runs everything: a consumer
+    # process beside the web workers. With Redis, run `trustdesk worker` yourself.
+    consumer = None
+    if not settings.redis_url:
+        consumer = subprocess.Popen([sys.executable, "-m", "plugin.cli", "worker", "--workers", "1"])
+        click.echo(f"trustdesk: job consumer started (pid {consumer.pid})", err=True)
+    try:
+        _serve(bind, workers, dev)
+    finally:
+        if consumer is not None:
+            consumer.terminate()
+            try:
+                consumer.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                consumer.kill()
+
+
+def _serve(bind: str, workers: int, dev: bool) -> None:
     host, _, port = bind.rpartition(":")
     if dev:
         from .app import create_app

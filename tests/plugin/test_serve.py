@@ -1,7 +1,10 @@
 """`trustdesk serve` starts the real server (gunicorn) on its embedded defaults; `db upgrade` migrates."""
 
+import json
 import os
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 import socket
 import subprocess
 import sys
@@ -10,6 +13,8 @@ from pathlib import Path
 
 import requests
 from click.testing import CliRunner
+
+from integrations.generic.adapter import signed_headers
 
 from plugin.cli import main
 
@@ -41,6 +46,50 @@ def test_serve_answers_health_checks(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+class _Callbacks(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        length = int(self.headers.get("Content-Length", 0))
+        _Callbacks.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_one_command_runs_everything_webhook_to_callback(tmp_path):
+    callbacks = HTTPServer(("127.0.0.1", 0), _Callbacks)
+    threading.Thread(target=callbacks.serve_forever, daemon=True).start()
+    exe = shutil.which("trustdesk") or str(Path(sys.executable).with_name("trustdesk"))
+    port = free_port()
+    env = {**os.environ, "TRUSTDESK_DATA_DIR": str(tmp_path / "var"), "TRUSTDESK_GENERIC_WEBHOOK_SECRET": "s",
+           "TRUSTDESK_GENERIC_CALLBACK_URL": f"http://127.0.0.1:{callbacks.server_address[1]}/hook"}
+    server = subprocess.Popen([exe, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        body = json.dumps({"event_id": "e-serve", "ticket": {"id": "9", "messages": [
+            {"author_role": "agent", "body": "Please contact the seller directly."}]}}).encode()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = requests.post(f"http://127.0.0.1:{port}/webhooks/generic", data=body,
+                                         headers=signed_headers("s", body), timeout=5)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.3)
+        assert response.status_code == 200
+        while not _Callbacks.received and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _Callbacks.received and _Callbacks.received[0]["event_id"] == "e-serve"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        callbacks.shutdown()
 
 
 def test_db_upgrade(tmp_path, monkeypatch):
