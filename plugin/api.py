@@ -15,7 +15,7 @@ from flask import Blueprint, g, jsonify, request
 from guidance.engine import guide
 from models.ticket import TicketError, load_ticket
 
-from . import tokens
+from . import ledger, tokens
 from .services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -65,3 +65,23 @@ def analyze():
     s = services()
     analysis = s.analyzer.analyze(ticket)
     return jsonify({"analysis": analysis, "guidance": guide(ticket, analysis, s.guidance)})
+
+
+@bp.get("/customers/at-risk")
+@require("lead")
+def customers_at_risk():
+    """Customers by trust (worst first) or by value at risk: ?sort=risk|value&limit=N."""
+    sort = request.args.get("sort", "risk")
+    if sort not in ("risk", "value"):
+        return jsonify({"error": "invalid query", "detail": "sort: must be risk or value"}), 422
+    try:
+        limit = int(request.args.get("limit", "50"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 500:
+        return jsonify({"error": "invalid query", "detail": "limit: must be a whole number from 1 to 500"}), 422
+    s = services()
+    default_value = float(s.settings.extra.get("TRUSTDESK_AVERAGE_CUSTOMER_VALUE", "0") or 0)
+    with s.sessions() as session:
+        rows = ledger.at_risk(session, default_value, sort, limit)
+    return jsonify({"customers": [row.__dict__ for row in rows]})

@@ -20,6 +20,7 @@ from guidance.engine import guide
 from integrations.base import (Adapter, BadPayload, Delivery, Event, NotConfigured, NotJson, Unauthorized,
                                UnsupportedEvent)
 
+from .ledger import events_for, history_for, merged_history, record
 from .services import Services
 from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent, WriteBack
 
@@ -58,8 +59,12 @@ def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) 
         if seen is not None:
             return seen
         ticket = _store_ticket(session, source, event.ticket)
-        analysis = services.analyzer.analyze(event.ticket)
-        advice = guide(event.ticket, analysis, services.guidance)
+        # The ledger knows what this ticket does not: other contacts, earlier deflections.
+        history = merged_history(event.ticket.get("history"), history_for(session, ticket.customer_id, ticket.id))
+        scored = {**event.ticket, "history": history}
+        analysis = services.analyzer.analyze(scored)
+        advice = guide(scored, analysis, services.guidance)
+        record(session, ticket.customer_id, ticket.id, events_for(analysis, scored))
         stored = Analysis(ticket_id=ticket.id, model_version=services.analyzer.version, result=analysis)
         session.add(stored)
         session.flush()

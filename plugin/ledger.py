@@ -1,0 +1,108 @@
+"""The trust ledger: what each analysis did to a customer's trust, and the history it implies.
+
+Every analysis adds events (deflected, blamed, escalation signal, owned reply,
+resolved) to the customer's ledger. The trust score starts at 100 and each
+event moves it by its weight, fading with a half-life, so an old deflection
+matters less than yesterday's. The ledger also feeds classification: contacts
+about other tickets and earlier deflections become the ticket's `history`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .storage import Customer, LedgerEvent, Ticket
+
+WEIGHTS = {"deflected": -15.0, "blamed": -20.0, "escalation_signal": -10.0, "owned_reply": 8.0, "resolved": 12.0}
+HALF_LIFE_DAYS = 45.0
+HISTORY_WINDOW_DAYS = 60
+RESOLVED_STATUSES = frozenset({"solved", "resolved", "closed"})
+
+
+def events_for(analysis: dict, ticket: dict) -> list[str]:
+    """The ledger events an analysis of a ticket implies."""
+    flags = set(analysis["flags"])
+    events = []
+    if "deflection" in flags:
+        events.append("deflected")
+    if "blame" in flags:
+        events.append("blamed")
+    if "escalation_risk" in flags:
+        events.append("escalation_signal")
+    last = analysis["messages"][-1]
+    if last["author_role"] == "agent" and not last["abstained"] and not last["flags"] and flags - {"escalation_risk"} == set():
+        events.append("owned_reply")
+    if (ticket.get("status") or "").lower() in RESOLVED_STATUSES:
+        events.append("resolved")
+    return events
+
+
+def record(session: Session, customer_id: int | None, ticket_id: int, events: list[str]) -> None:
+    """Add the events to the customer's ledger (nothing for an unknown customer)."""
+    if customer_id is None:
+        return
+    for kind in events:
+        session.add(LedgerEvent(customer_id=customer_id, ticket_id=ticket_id, kind=kind, weight=WEIGHTS[kind]))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def trust_score(events: list[LedgerEvent], now: datetime | None = None) -> float:
+    """100 moved by each event's weight, halved every HALF_LIFE_DAYS; kept within 0-100."""
+    now = now or datetime.now(timezone.utc)
+    total = 100.0
+    for event in events:
+        age = max((now - _aware(event.created_at)).total_seconds() / 86400, 0.0)
+        total += event.weight * 0.5 ** (age / HALF_LIFE_DAYS)
+    return round(min(max(total, 0.0), 100.0), 1)
+
+
+def history_for(session: Session, customer_id: int | None, ticket_id: int | None, now: datetime | None = None) -> dict:
+    """History signals from the ledger: other recent tickets of the customer and earlier deflections."""
+    if customer_id is None:
+        return {}
+    since = (now or datetime.now(timezone.utc)) - timedelta(days=HISTORY_WINDOW_DAYS)
+    others = select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer_id, Ticket.stored_at >= since)
+    deflections = select(func.count()).select_from(LedgerEvent).where(
+        LedgerEvent.customer_id == customer_id, LedgerEvent.kind == "deflected", LedgerEvent.created_at >= since)
+    if ticket_id is not None:
+        others = others.where(Ticket.id != ticket_id)
+        deflections = deflections.where(LedgerEvent.ticket_id != ticket_id)
+    return {"prior_contacts": session.scalar(others) or 0, "prior_deflections": session.scalar(deflections) or 0}
+
+
+def merged_history(own: dict | None, ledger: dict) -> dict:
+    """The ticket's own history with the ledger's, taking the larger of each signal."""
+    own = own or {}
+    keys = {"prior_contacts", "reopened", "days_open", "prior_deflections"}
+    return {k: max(own.get(k, 0) or 0, ledger.get(k, 0) or 0) for k in keys}
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    """A customer with their trust score and what is at stake."""
+
+    customer_id: int
+    name: str | None
+    organization: str | None
+    trust: float
+    value_at_risk: float
+
+
+def at_risk(session: Session, default_value: float = 0.0, sort: str = "risk", limit: int = 50) -> list[AtRisk]:
+    """Customers whose trust has moved, worst first (or by value at risk)."""
+    rows = []
+    customers = session.scalars(select(Customer).where(Customer.id.in_(select(LedgerEvent.customer_id)))).all()
+    for customer in customers:
+        events = session.scalars(select(LedgerEvent).where(LedgerEvent.customer_id == customer.id)).all()
+        trust = trust_score(list(events))
+        value = customer.value if customer.value is not None else default_value
+        rows.append(AtRisk(customer.id, customer.name, customer.organization, trust, round(value * (100 - trust) / 100, 2)))
+    key = (lambda r: -r.value_at_risk) if sort == "value" else (lambda r: r.trust)
+    return sorted(rows, key=key)[:limit]

@@ -1,0 +1,82 @@
+"""The trust ledger: events per analysis, decaying trust, history fed back into classification."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from integrations.generic.adapter import signed_headers
+from plugin import ledger, tokens
+from plugin.app import create_app
+from plugin.services import services
+from models.ticket import load_ticket
+from plugin.storage import LedgerEvent
+
+SECRET = "ledger-secret"
+
+
+def ticket(ticket_id, body, requester="c-1", value=None, status=None):
+    return {"id": ticket_id, "status": status,
+            "requester": {"id": requester, "name": "Dana", "value": value},
+            "messages": [{"author_role": "customer", "body": "Where is my refund for order 5521?"},
+                         {"author_role": "agent", "body": body}]}
+
+
+def deliver(client, event_id, data):
+    body = json.dumps({"event_id": event_id, "ticket": data}).encode()
+    response = client.post("/webhooks/generic", data=body, headers=signed_headers(SECRET, body))
+    assert response.status_code == 200
+    return response.json
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    return create_app({"TESTING": True, "data_dir": str(tmp_path / "var"), "database_url": database_url,
+                       "generic_webhook_secret": SECRET})
+
+
+def test_analyses_move_the_ledger_and_history_feeds_the_next_ticket(app):
+    client = app.test_client()
+    first = deliver(client, "e1", ticket("T1", "That's the bank's problem, please contact your bank directly."))
+    assert "deflection" in first["analysis"]["flags"]
+    with app.app_context(), services().sessions() as session:
+        kinds = [e.kind for e in session.scalars(select(LedgerEvent))]
+    assert "deflected" in kinds
+    with app.app_context(), services().sessions() as session:
+        history = ledger.history_for(session, 1, None)
+    assert history == {"prior_contacts": 1, "prior_deflections": 1}
+    second = deliver(client, "e2", ticket("T2", "Thanks, looking into it."))
+    with app.app_context():
+        alone = services().analyzer.analyze(load_ticket(ticket("T2", "Thanks, looking into it.")))
+    # The ledger made the second ticket riskier than the same ticket seen alone.
+    assert second["analysis"]["scores"]["escalation_risk"] > alone["scores"]["escalation_risk"]
+
+
+def test_trust_decays_towards_full():
+    now = datetime.now(timezone.utc)
+    fresh = [LedgerEvent(kind="deflected", weight=-15.0, created_at=now)]
+    old = [LedgerEvent(kind="deflected", weight=-15.0, created_at=now - timedelta(days=ledger.HALF_LIFE_DAYS))]
+    assert ledger.trust_score(fresh, now) == 85.0 and ledger.trust_score(old, now) == 92.5
+    assert ledger.trust_score([], now) == 100.0
+
+
+def test_customers_at_risk_by_trust_and_by_value(app):
+    client = app.test_client()
+    deliver(client, "a1", ticket("A", "As I already explained, you entered it wrong. Contact your bank.", "c-a", 100.0))
+    deliver(client, "b1", ticket("B", "Please contact the seller, not our problem.", "c-b", 5000.0))
+    with app.app_context(), services().sessions.begin() as session:
+        token = tokens.create(session, "lead", "lead")
+        agent = tokens.create(session, "agent", "agent")
+    auth = {"Authorization": f"Bearer {token}"}
+    by_value = client.get("/api/v1/customers/at-risk?sort=value", headers=auth).json["customers"]
+    assert [c["value_at_risk"] for c in by_value] == sorted((c["value_at_risk"] for c in by_value), reverse=True)
+    assert by_value[0]["customer_id"] and all(c["trust"] < 100 for c in by_value)
+    assert client.get("/api/v1/customers/at-risk?sort=size", headers=auth).status_code == 422
+    assert client.get("/api/v1/customers/at-risk?limit=0", headers=auth).status_code == 422
+    assert client.get("/api/v1/customers/at-risk", headers={"Authorization": f"Bearer {agent}"}).status_code == 403
+
+
+def test_events_for_an_owned_reply_and_a_resolved_ticket():
+    analysis = {"flags": [], "messages": [{"author_role": "agent", "abstained": False, "flags": []}]}
+    assert ledger.events_for(analysis, {"status": "Solved"}) == ["owned_reply", "resolved"]
