@@ -303,6 +303,42 @@ def tokens_revoke(token_id: int) -> None:
 
 
 @main.group()
+def customers() -> None:
+    """One customer's data: export or erase it."""
+
+
+@customers.command("export")
+@click.argument("customer_id")
+@click.option("--source", default="generic", show_default=True, help="The integration the customer came from.")
+def customers_export(customer_id: str, source: str) -> None:
+    """Print everything stored about a customer as JSON."""
+    from . import privacy
+
+    with _sessions()() as session:
+        data = privacy.export(session, customer_id, source)
+    if data is None:
+        raise click.ClickException(f"no {source} customer with id {customer_id!r}")
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@customers.command("erase")
+@click.argument("customer_id")
+@click.option("--source", default="generic", show_default=True, help="The integration the customer came from.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def customers_erase(customer_id: str, source: str, yes: bool) -> None:
+    """Erase a customer and everything stored about them."""
+    from . import privacy
+
+    if not yes:
+        click.confirm(f"Erase {source} customer {customer_id} and all their tickets?", abort=True)
+    with _sessions().begin() as session:
+        found = privacy.erase(session, customer_id, source)
+    if not found:
+        raise click.ClickException(f"no {source} customer with id {customer_id!r}")
+    click.echo(f"erased {source} customer {customer_id}")
+
+
+@main.group()
 def db() -> None:
     """Database maintenance."""
 

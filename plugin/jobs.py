@@ -15,12 +15,13 @@ import logging
 import random
 from typing import Callable
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import select
 
 from integrations.base import AdapterError, NotConfigured, RetryLater
 
 from .config import Settings
+from .privacy import purge_old_text
 from .services import Services
 from .storage import WebhookEvent, WriteBack, utcnow
 
@@ -80,6 +81,13 @@ def register(queue: Huey, services: Callable[[], Services]) -> Callable:
         delay = write_back(services(), source, event_id)
         if delay is not None:
             write_back_task.schedule((source, event_id), delay=delay)
+
+    @queue.periodic_task(crontab(hour="3", minute="17"), name="retention")
+    def retention_task() -> None:
+        s = services()
+        with s.sessions.begin() as session:
+            purged = purge_old_text(session, s.settings.retention_days)
+        log.info("retention: cleared the text of %d message(s) older than %d days", purged, s.settings.retention_days)
 
     return write_back_task
 
