@@ -34,7 +34,12 @@ _NOT_NAMES = frozenset("Us Our We You Your Them Their The This That Customer Sup
 
 def configured(environ: Mapping[str, str] = os.environ) -> list[str]:
     """The deployment's partners (TRUSTDESK_PARTNERS, comma-separated) before the common ones."""
-    own = [name.strip() for name in environ.get("TRUSTDESK_PARTNERS", "").split(",") if name.strip()]
+    return with_common([name.strip() for name in environ.get("TRUSTDESK_PARTNERS", "").split(",") if name.strip()])
+
+
+def with_common(own: Iterable[str]) -> list[str]:
+    """A deployment's own partner names, then the common ones it did not already list."""
+    own = list(own)
     return own + [p for p in COMMON_PARTNERS if p.lower() not in {o.lower() for o in own}]
 
 

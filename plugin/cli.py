@@ -193,16 +193,8 @@ def evaluate(model: str | None, data_dir: Path | None, as_json: bool, no_real: b
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 def serve(bind: str, workers: int, dev: bool) -> None:
     """Run the service (webhooks, health) on the configured database and model."""
-    from .config import ConfigError, load_settings
-    from .storage import make_engine, upgrade
-
-    try:
-        settings = load_settings()
-        engine = make_engine(settings.database_url)
-        upgrade(engine)  # once, before workers start, so they never race to migrate
-        engine.dispose()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = _settings()
+    _migrated_engine(settings).dispose()  # migrate once, before workers start, so they never race to it
     click.echo(f"trustdesk: data dir {settings.data_dir}, listening on {bind}", err=True)
     # On the embedded defaults (no Redis) one command runs everything: a consumer
     # process beside the web workers. With Redis, run `trustdesk worker` yourself.
@@ -237,13 +229,9 @@ def _serve(bind: str, workers: int, dev: bool) -> None:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 32), help="Consumer threads.")
 def worker(workers: int) -> None:
     """Run the job queue's consumers (write-backs) until stopped."""
-    from .config import ConfigError, load_settings
     from .services import build
 
-    try:
-        services = build(load_settings())
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    services = build(_settings())
     click.echo(f"trustdesk worker: {workers} consumer(s) on {type(services.queue).__name__}", err=True)
     services.queue.create_consumer(workers=workers, worker_type="thread").run()
 
@@ -253,16 +241,30 @@ def tokens_group() -> None:
     """API bearer tokens (roles: agent, lead, admin)."""
 
 
-def _sessions():
+def _settings():
+    """The service's settings, or a clear error naming the bad one."""
     from .config import ConfigError, load_settings
-    from .storage import make_engine, session_factory, upgrade
 
     try:
-        engine = make_engine(load_settings().database_url)
+        return load_settings()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _migrated_engine(settings=None):
+    """An engine on the configured database, migrated to the latest revision."""
+    from .storage import make_engine, upgrade
+
+    engine = make_engine((settings or _settings()).database_url)
     upgrade(engine)
-    return session_factory(engine)
+    return engine
+
+
+def _sessions():
+    """Sessions on the configured, migrated database (for the admin commands)."""
+    from .storage import session_factory
+
+    return session_factory(_migrated_engine())
 
 
 @tokens_group.command("create")
@@ -346,15 +348,9 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations (the service also does this at start)."""
-    from .config import ConfigError, load_settings
-    from .storage import current_revision, make_engine, upgrade
+    from .storage import current_revision
 
-    try:
-        engine = make_engine(load_settings().database_url)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    upgrade(engine)
-    click.echo(f"database at revision {current_revision(engine)}")
+    click.echo(f"database at revision {current_revision(_migrated_engine())}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .storage import Customer, LedgerEvent, Ticket
+from .storage import Customer, LedgerEvent, Ticket, as_utc
 
 WEIGHTS = {"deflected": -15.0, "blamed": -20.0, "escalation_signal": -10.0, "owned_reply": 8.0, "resolved": 12.0}
 HALF_LIFE_DAYS = 45.0
@@ -49,16 +49,12 @@ def record(session: Session, customer_id: int | None, ticket_id: int, events: li
         session.add(LedgerEvent(customer_id=customer_id, ticket_id=ticket_id, kind=kind, weight=WEIGHTS[kind]))
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def trust_score(events: list[LedgerEvent], now: datetime | None = None) -> float:
     """100 moved by each event's weight, halved every HALF_LIFE_DAYS; kept within 0-100."""
     now = now or datetime.now(timezone.utc)
     total = 100.0
     for event in events:
-        age = max((now - _aware(event.created_at)).total_seconds() / 86400, 0.0)
+        age = max((now - as_utc(event.created_at)).total_seconds() / 86400, 0.0)
         total += event.weight * 0.5 ** (age / HALF_LIFE_DAYS)
     return round(min(max(total, 0.0), 100.0), 1)
 

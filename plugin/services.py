@@ -17,7 +17,7 @@ from sqlalchemy.orm import sessionmaker
 from guidance import playbooks
 from guidance.engine import Context
 from guidance.llm import ChatBackend
-from guidance.partners import COMMON_PARTNERS
+from guidance.partners import with_common
 from integrations import ADAPTERS
 from integrations.base import Adapter
 from models.predict import Analyzer
@@ -55,7 +55,7 @@ def build(settings: Settings) -> Services:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     analyzer = Analyzer.load(settings.model_path)
-    partners = list(settings.partners) + [p for p in COMMON_PARTNERS if p.lower() not in {x.lower() for x in settings.partners}]
+    partners = with_common(settings.partners)
     backend = ChatBackend(settings.llm_url, settings.llm_model, settings.llm_api_key, settings.llm_timeout) \
         if settings.llm_url else None
     context = Context(analyzer, playbooks.load_dir(), partners, backend)

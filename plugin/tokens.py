@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .storage import ApiToken, AuditEntry, utcnow
+from .storage import ApiToken, AuditEntry, as_utc, utcnow
 
 ROLES = ("agent", "lead", "admin")
 PREFIX = "td_"
@@ -63,14 +63,9 @@ def authenticate(session: Session, token: str | None, now: datetime | None = Non
         return None
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _hash(token))).one_or_none()
     now = now or datetime.now(timezone.utc)
-    if row is None or row.revoked_at is not None or (row.expires_at and _aware(row.expires_at) <= now):
+    if row is None or row.revoked_at is not None or (row.expires_at and as_utc(row.expires_at) <= now):
         return None
     return Caller(row.id, row.name, row.role)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def revoke(session: Session, token_id: int, actor: str = "cli") -> None:
@@ -86,7 +81,7 @@ def listing(session: Session) -> list[dict]:
     """Every token's id, name, role, dates and state (never the token itself)."""
     now = datetime.now(timezone.utc)
     rows = session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
-    return [{"id": r.id, "name": r.name, "role": r.role, "created_at": _aware(r.created_at).isoformat(),
-             "expires_at": _aware(r.expires_at).isoformat() if r.expires_at else None,
-             "state": "revoked" if r.revoked_at else ("expired" if r.expires_at and _aware(r.expires_at) <= now else "active")}
+    return [{"id": r.id, "name": r.name, "role": r.role, "created_at": as_utc(r.created_at).isoformat(),
+             "expires_at": as_utc(r.expires_at).isoformat() if r.expires_at else None,
+             "state": "revoked" if r.revoked_at else ("expired" if r.expires_at and as_utc(r.expires_at) <= now else "active")}
             for r in rows]
