@@ -27,7 +27,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     test_config = dict(test_config or {})
     testing = test_config.pop("TESTING", False)
     settings = load_settings(overrides=test_config)
+    # Imported here, not at the top: metrics must load after `serve` sets PROMETHEUS_MULTIPROC_DIR.
+    from . import logs, metrics
+
+    logs.init_logging(settings)
     app.config.update(settings.as_flask_config(), TESTING=testing)
+    logs.init_app(app)  # first, so the request id exists before anything logs
+    metrics.init_app(app)
     init_app(app, settings)
 
     from .api import bp as api

@@ -8,6 +8,7 @@ and the run goes on; the exit status is 1 when any line was bad.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -194,6 +195,13 @@ def evaluate(model: str | None, data_dir: Path | None, as_json: bool, no_real: b
 def serve(bind: str, workers: int, dev: bool) -> None:
     """Run the service (webhooks, health) on the configured database and model."""
     settings = _settings()
+    # Multiprocess metrics: set before anything imports prometheus_client (it picks the mode on
+    # import) and before gunicorn forks or the consumer starts, so all of them inherit it.
+    metrics_dir = settings.data_dir / "metrics"
+    metrics_dir.mkdir(exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()  # counts from a previous run would be summed into this one's
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     _migrated_engine(settings).dispose()  # migrate once, before workers start, so they never race to it
     click.echo(f"trustdesk: data dir {settings.data_dir}, listening on {bind}", err=True)
     # On the embedded defaults (no Redis) one command runs everything: a consumer

@@ -1,34 +1,54 @@
-"""The durable job queue and the write-back job: retried with backoff, done once, dead-lettered.
+"""The durable job queue and the write-back job: claimed once, retried with backoff, dead-lettered.
 
 Huey keeps the queue: SQLite in the data dir by default, Redis when
 TRUSTDESK_REDIS_URL is set. The write-back's own state lives in the database
-(`write_backs`): a row marked done is never posted again, so a job retried after
-a crash does not post twice, except in one window: a crash after the platform
-accepted the post and before the row was marked done. Then the next attempt
-posts again; receivers should deduplicate by `event_id` (the generic callback
-carries it), and helpdesk adapters look for their marker in existing notes.
+(`write_backs`), so the queue may lose or duplicate a message without harm:
+
+- A worker claims a row with one conditional UPDATE (pending, or running with
+  an expired lease, becomes running with a new lease); of two workers handed
+  the same event, exactly one wins and the other does nothing.
+- A worker killed mid-job leaves its row running; when the lease runs out the
+  sweeper (every minute) queues it again, as it does any pending row whose
+  retry time has passed without a worker picking it up (a restart between
+  receiving and writing back, a queue message lost).
+- Each helpdesk note carries a marker and the adapter looks for it before
+  posting, so a job that posted and then died before marking its row done
+  does not post twice. The window that remains: a crash after the platform
+  accepted the note and before the platform shows it in the ticket's notes
+  (a second or so), or, for the generic callback, any crash after the POST
+  was accepted; the callback carries `event_id` for the receiver to
+  deduplicate.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from datetime import datetime, timedelta
 from typing import Callable
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select, update
 
-from integrations.base import AdapterError, NotConfigured, RetryLater
+from integrations.base import Adapter, AdapterError, NotConfigured, RetryLater, UnsupportedEvent
+from models.ticket import TicketError, load_ticket
 
-from .config import Settings
+from .metrics import record_write_back_failure
+from .notes import render
+from .pipeline import analyse
 from .privacy import purge_old_text
 from .services import Services
-from .storage import WebhookEvent, WriteBack, utcnow
+from .storage import Analysis, GuidanceGiven, Ticket, WebhookEvent, WriteBack, utcnow
 
 log = logging.getLogger("trustdesk.jobs")
 MAX_ATTEMPTS = 8
 BASE_DELAY = 5.0
 MAX_DELAY = 3600.0
+# Longer than any one job can take (a few API calls, each with its own timeout).
+LEASE = timedelta(minutes=5)
+# A pending row this late past its retry time has lost its queue message.
+STALE_AFTER = timedelta(minutes=2)
+SWEEP_BATCH = 500
 
 
 def make_queue(settings: Settings) -> Huey:
@@ -44,43 +64,131 @@ def backoff(attempt: int, retry_after: float | None = None, rng: Callable[[], fl
     return max(delay, retry_after or 0.0)
 
 
-def write_back(services: Services, source: str, event_id: str) -> float | None:
-    """Post one event's result back; returns the delay before a retry, or None when finished."""
+def write_back(services: Services, source: str, event_id: str, now: datetime | None = None) -> float | None:
+    """Claim and run one event's write-back; returns the delay before a retry, or None when finished."""
+    job_id = claim(services, source, event_id, now)
+    if job_id is None:
+        return None  # done, dead, or another worker holds it
+    adapter = services.adapters[source]
+    try:
+        if _needs_refresh(services, job_id):
+            _refresh(services, adapter, source, event_id, job_id)
+        note = _note(services, adapter, source, event_id)
+        if note is not None:
+            adapter.write_back(note)
+    except RetryLater as exc:
+        return _failed(services, job_id, str(exc), exc.retry_after, source)
+    except UnsupportedEvent as exc:  # the ticket is gone or is no longer one we handle
+        return _finish(services, job_id, "done", f"skipped: {exc}")
+    except (NotConfigured, AdapterError) as exc:
+        return _failed(services, job_id, str(exc), None, source, final=True)
+    return _finish(services, job_id, "done", None)
+
+
+def claim(services: Services, source: str, event_id: str, now: datetime | None = None) -> int | None:
+    """Take the row for this event with a lease, if it is free; the id of the claimed row, else None."""
+    now = now or utcnow()
+    with services.sessions.begin() as session:
+        job_id = session.scalar(select(WriteBack.id).where(WriteBack.source == source, WriteBack.event_id == event_id))
+        if job_id is None:
+            return None
+        claimed = session.execute(
+            update(WriteBack)
+            .where(WriteBack.id == job_id,
+                   or_(WriteBack.status == "pending", and_(WriteBack.status == "running", WriteBack.lease_until < now)))
+            .values(status="running", lease_until=now + LEASE, attempts=WriteBack.attempts + 1)
+            .execution_options(synchronize_session=False))
+        return job_id if claimed.rowcount == 1 else None
+
+
+def _needs_refresh(services: Services, job_id: int) -> bool:
     with services.sessions() as session:
-        job = session.scalars(select(WriteBack).where(WriteBack.source == source,
-                                                      WriteBack.event_id == event_id)).one_or_none()
-        if job is None or job.status != "pending":
-            return None  # done already (or dead, waiting for an admin): never post twice
+        return bool(session.get(WriteBack, job_id).refresh)
+
+
+def _refresh(services: Services, adapter: Adapter, source: str, event_id: str, job_id: int) -> None:
+    """Fetch the whole conversation the delivery left out, and classify the ticket again with it."""
+    with services.sessions() as session:
         event = session.scalars(select(WebhookEvent).where(WebhookEvent.source == source,
                                                            WebhookEvent.event_id == event_id)).one()
-        adapter = services.adapters[source]
-        job.attempts += 1
-        delay = None
-        try:
-            adapter.write_back(event.response or {})
-            job.status, job.done_at, job.last_error = "done", utcnow(), None
-        except RetryLater as exc:
-            job.last_error = str(exc)
-            if job.attempts >= MAX_ATTEMPTS:
-                job.status = "dead"
-            else:
-                delay = backoff(job.attempts, exc.retry_after)
-        except (NotConfigured, AdapterError) as exc:
-            job.status, job.last_error = "dead", str(exc)
-        session.commit()
-        if job.status == "dead":
-            log.warning("write-back of %s/%s is dead after %d attempt(s): %s", source, event_id, job.attempts, job.last_error)
-        return delay
+        ticket_id = (event.response or {}).get("ticket_id")
+    try:
+        fetched = load_ticket({**adapter.fetch_ticket(str(ticket_id)), "source": source})
+    except TicketError as exc:
+        raise AdapterError(f"the fetched ticket does not match the normalized schema: {exc}") from None
+    with services.sessions.begin() as session:
+        analyse(session, services, source, fetched)
+        session.get(WriteBack, job_id).refresh = False
+
+
+def _note(services: Services, adapter: Adapter, source: str, event_id: str):
+    """The note for the ticket's latest analysis, or None where a helpdesk has nothing flagged to hear about."""
+    with services.sessions() as session:
+        event = session.scalars(select(WebhookEvent).where(WebhookEvent.source == source,
+                                                           WebhookEvent.event_id == event_id)).one()
+        response = event.response or {}
+        latest = session.execute(
+            select(Analysis, GuidanceGiven).join(GuidanceGiven, GuidanceGiven.analysis_id == Analysis.id)
+            .where(Analysis.ticket_id == event.ticket_id).order_by(Analysis.id.desc()).limit(1)).first()
+        external_id = session.scalar(select(Ticket.external_id).where(Ticket.id == event.ticket_id))
+    analysis, guidance = (latest[0].result, latest[1].payload) if latest else (response.get("analysis") or {}, response.get("guidance") or {})
+    flags = list(analysis.get("flags") or [])
+    if not flags and not adapter.writes_every_event:
+        return None
+    return render(source, event_id, external_id or response.get("ticket_id"), flags, guidance,
+                  services.settings.public_url, payload=response)
+
+
+def _failed(services: Services, job_id: int, error: str, retry_after: float | None, source: str,
+            final: bool = False) -> float | None:
+    """Record a failed attempt: schedule the next one, or move the row to the dead-letter list."""
+    with services.sessions.begin() as session:
+        job = session.get(WriteBack, job_id)
+        job.last_error, job.lease_until = error[:2000], None
+        if final or job.attempts >= MAX_ATTEMPTS:
+            job.status, job.next_attempt_at, delay = "dead", None, None
+        else:
+            delay = backoff(job.attempts, retry_after)
+            job.status, job.next_attempt_at = "pending", utcnow() + timedelta(seconds=delay)
+        attempts, status, event_id = job.attempts, job.status, job.event_id
+    record_write_back_failure(source, "dead" if status == "dead" else "retry")
+    if status == "dead":
+        log.warning("write-back of %s/%s is dead after %d attempt(s): %s", source, event_id, attempts, error)
+    return delay
+
+
+def _finish(services: Services, job_id: int, status: str, note: str | None) -> None:
+    with services.sessions.begin() as session:
+        job = session.get(WriteBack, job_id)
+        job.status, job.done_at, job.last_error, job.lease_until, job.next_attempt_at = status, utcnow(), note, None, None
+    return None
+
+
+def stale(services: Services, now: datetime | None = None) -> list[tuple[str, str]]:
+    """Rows no worker is taking care of: expired leases, and pending rows long past their retry time."""
+    now = now or utcnow()
+    with services.sessions() as session:
+        return [tuple(row) for row in session.execute(
+            select(WriteBack.source, WriteBack.event_id).where(or_(
+                and_(WriteBack.status == "running", WriteBack.lease_until < now),
+                and_(WriteBack.status == "pending",
+                     func.coalesce(WriteBack.next_attempt_at, WriteBack.created_at) < now - STALE_AFTER)))
+            .order_by(WriteBack.id).limit(SWEEP_BATCH)).all()]
 
 
 def register(queue: Huey, services: Callable[[], Services]) -> Callable:
-    """Register the write-back task on a queue; returns the task to enqueue with (source, event_id)."""
+    """Register the jobs on a queue; returns the write-back task to enqueue with (source, event_id)."""
 
     @queue.task(name="write_back")
     def write_back_task(source: str, event_id: str) -> None:
         delay = write_back(services(), source, event_id)
         if delay is not None:
             write_back_task.schedule((source, event_id), delay=delay)
+
+    @queue.periodic_task(crontab(minute="*"), name="sweep_write_backs")
+    def sweep_task() -> None:
+        for source, event_id in stale(services()):
+            write_back_task(source, event_id)  # the claim makes a duplicate harmless
 
     @queue.periodic_task(crontab(hour="3", minute="17"), name="retention")
     def retention_task() -> None:
@@ -106,6 +214,6 @@ def retry_dead(services: Services, job_id: int, enqueue: Callable[[str, str], ob
         job = session.get(WriteBack, job_id)
         if job is None or job.status != "dead":
             raise ValueError(f"no dead write-back with id {job_id}")
-        job.status, job.attempts = "pending", 0
+        job.status, job.attempts, job.next_attempt_at, job.lease_until = "pending", 0, None, None
         source, event_id = job.source, job.event_id
     enqueue(source, event_id)

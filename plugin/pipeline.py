@@ -9,6 +9,7 @@ as the analysis, so two workers racing on one event cannot both record it.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,12 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from guidance.engine import guide
-from integrations.base import (Adapter, BadPayload, Delivery, Event, NotConfigured, NotJson, Unauthorized,
+from integrations.base import (Adapter, BadPayload, Delivery, Event, Handshake, NotConfigured, NotJson, Unauthorized,
                                UnsupportedEvent)
 
 from .ledger import events_for, history_for, merged_history, record
+from .metrics import record_flags
 from .services import Services
 from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent, WriteBack
+
+log = logging.getLogger("trustdesk.webhooks")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class Outcome:
 
     status: int
     body: dict[str, Any]
+    raw: Handshake | None = None  # a set-up challenge answered as the platform asks, not as JSON
 
 
 def handle(services: Services, adapter: Adapter, delivery: Delivery) -> Outcome:
@@ -41,6 +46,9 @@ def handle(services: Services, adapter: Adapter, delivery: Delivery) -> Outcome:
         return Outcome(401, {"error": "integration not configured", "detail": str(exc)})
     except Unauthorized as exc:
         return Outcome(401, {"error": "unauthorized", "detail": str(exc)})
+    challenge = adapter.handshake(delivery)
+    if challenge is not None:
+        return Outcome(200, {}, challenge)
     try:
         event = adapter.parse(delivery)
     except NotJson as exc:
@@ -48,7 +56,13 @@ def handle(services: Services, adapter: Adapter, delivery: Delivery) -> Outcome:
     except BadPayload as exc:
         return Outcome(422, {"error": "invalid payload", "detail": str(exc), "fields": exc.fields})
     except UnsupportedEvent as exc:
+        _log_ignored(adapter.name, str(exc))
         return Outcome(202, {"status": "ignored", "detail": str(exc)})
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        # A payload shape the adapter's schemas let through but its code did not expect:
+        # the sender cannot fix our bug, but it must not see a 500 or retry forever.
+        log.exception("the %s adapter could not read a delivery", adapter.name)
+        return Outcome(422, {"error": "invalid payload", "detail": f"the {adapter.name} payload has a shape we cannot read"})
     return _process(services, adapter, event, hashlib.sha256(delivery.body).hexdigest())
 
 
@@ -58,31 +72,71 @@ def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) 
         seen = _seen(session, source, event.event_id, body_sha)
         if seen is not None:
             return seen
-        ticket = _store_ticket(session, source, event.ticket)
-        # The ledger knows what this ticket does not: other contacts, earlier deflections.
-        history = merged_history(event.ticket.get("history"), history_for(session, ticket.customer_id, ticket.id))
-        scored = {**event.ticket, "history": history}
-        analysis = services.analyzer.analyze(scored)
-        advice = guide(scored, analysis, services.guidance)
-        record(session, ticket.customer_id, ticket.id, events_for(analysis, scored))
-        stored = Analysis(ticket_id=ticket.id, model_version=services.analyzer.version, result=analysis)
-        session.add(stored)
-        session.flush()
-        session.add(GuidanceGiven(ticket_id=ticket.id, analysis_id=stored.id, payload=advice))
+        delivered = event.ticket if event.complete else merge_with_store(session, source, event.ticket)
+        ticket, analysis, advice = analyse(session, services, source, delivered)
+        record(session, ticket.customer_id, ticket.id, events_for(analysis, delivered))
         body = {"event_id": event.event_id, "ticket_id": event.ticket["id"], "analysis": analysis, "guidance": advice}
         session.add(WebhookEvent(source=source, event_id=event.event_id, body_sha256=body_sha, ticket_id=ticket.id,
                                  response=body))
         writes_back = adapter.can_write_back
         if writes_back:  # recorded with the event, so an accepted event is never left without its write-back
-            session.add(WriteBack(source=source, event_id=event.event_id))
+            session.add(WriteBack(source=source, event_id=event.event_id, refresh=not event.complete))
         try:
             session.commit()
         except IntegrityError:  # another worker recorded this event first: answer as it did
             session.rollback()
             return _seen(session, source, event.event_id, body_sha) or Outcome(409, {"error": "conflict"})
+    record_flags(analysis)
     if writes_back and services.write_back_task is not None:
         services.write_back_task(source, event.event_id)
     return Outcome(200, body)
+
+
+def analyse(session: Session, services: Services, source: str, delivered: dict) -> tuple[Ticket, dict, dict]:
+    """Store the ticket, classify it with its ledger history, and store the analysis and guidance."""
+    ticket = _store_ticket(session, source, delivered)
+    # The ledger knows what this ticket does not: other contacts, earlier deflections.
+    history = merged_history(delivered.get("history"), history_for(session, ticket.customer_id, ticket.id))
+    scored = {**delivered, "history": history}
+    analysis = services.analyzer.analyze(scored)
+    advice = guide(scored, analysis, services.guidance)
+    stored = Analysis(ticket_id=ticket.id, model_version=services.analyzer.version, result=analysis)
+    session.add(stored)
+    session.flush()
+    session.add(GuidanceGiven(ticket_id=ticket.id, analysis_id=stored.id, payload=advice))
+    return ticket, analysis, advice
+
+
+def merge_with_store(session: Session, source: str, partial: dict) -> dict:
+    """A partial delivery (one new message) completed with the conversation stored so far.
+
+    Stored messages come first, then delivered ones not seen before (matched by
+    their id, or by role and text where the platform gives none). The job that
+    fetches the whole conversation replaces this guess later.
+    """
+    row = session.scalars(select(Ticket).where(Ticket.source == source, Ticket.external_id == partial["id"])).one_or_none()
+    if row is None:
+        return partial
+    stored = session.scalars(select(Message).where(Message.ticket_id == row.id).order_by(Message.position)).all()
+    messages = [{"id": m.external_id, "author_role": m.author_role, "author": {"name": m.author_name},
+                 "body": m.body or "", "public": m.public, "created_at": m.created_at} for m in stored]
+    seen = {m["id"] for m in messages if m["id"]} | {(m["author_role"], m["body"]) for m in messages}
+    fresh = [m for m in partial["messages"] if m.get("id") not in seen and (m["author_role"], m["body"]) not in seen]
+    return {**partial, "messages": messages + fresh}
+
+
+_IGNORED_SEEN: set[tuple[str, str]] = set()
+
+
+def _log_ignored(source: str, reason: str) -> None:
+    """Log an ignored kind of delivery once per process (platforms send the same kind all day)."""
+    key = (source, reason[:120])
+    if key in _IGNORED_SEEN:
+        log.debug("ignored a %s delivery: %s", source, reason)
+        return
+    if len(_IGNORED_SEEN) < 1000:
+        _IGNORED_SEEN.add(key)
+    log.info("ignored a %s delivery (logged once): %s", source, reason)
 
 
 def _seen(session: Session, source: str, event_id: str, body_sha: str) -> Outcome | None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from gunicorn.app.base import BaseApplication
+
+from .config import load_settings
+from .logs import gunicorn_logconfig
 
 
 class _Server(BaseApplication):
@@ -22,6 +27,19 @@ class _Server(BaseApplication):
         return create_app()
 
 
+def _child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's arbiter and worker
+    """Drop a dead worker's live metric files (its counts stay in the totals)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
 def run(bind: str, workers: int) -> None:
     """Serve until stopped."""
-    _Server({"bind": bind, "workers": workers, "accesslog": "-", "timeout": 60}).run()
+    # Our app writes one JSON access line per request, so gunicorn's own access log stays off.
+    # gunicorn's control socket is one fixed path per user: two services on one machine would
+    # fight over it, and we have no use for it.
+    _Server({"bind": bind, "workers": workers, "accesslog": None, "timeout": 60, "child_exit": _child_exit,
+             "control_socket_disable": True,
+             "logconfig_dict": gunicorn_logconfig(load_settings().log_level)}).run()

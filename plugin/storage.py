@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine,
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, false,
                         event)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
@@ -140,10 +140,13 @@ class WebhookEvent(Base):
 
 
 class WriteBack(Base):
-    """One event's write-back: the marker that makes it happen once, and the dead-letter list.
+    """One event's write-back: the row that makes it happen once, and the dead-letter list.
 
-    `status` is pending, done or dead; a done row is never posted again, a dead one
-    waits for an admin to retry it.
+    `status` is pending, running, done or dead. A worker claims a row by moving it
+    to running with a lease (`lease_until`); a row whose lease ran out (its worker
+    died) can be claimed again. A done row is never posted again, a dead one waits
+    for an admin to retry it. `refresh` asks the job to fetch the whole
+    conversation first (the delivery carried only part of it).
     """
 
     __tablename__ = "write_backs"
@@ -156,6 +159,9 @@ class WriteBack(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refresh: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LedgerEvent(Base):

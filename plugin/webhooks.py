@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from integrations.base import Delivery
 
@@ -19,4 +19,6 @@ def receive(name: str):
     if adapter is None:
         return jsonify({"error": "unknown integration", "detail": f"no integration named {name!r}"}), 404
     outcome = handle(services(), adapter, Delivery(request.get_data(cache=False), dict(request.headers)))
+    if outcome.raw is not None:
+        return Response(outcome.raw.body, status=outcome.status, content_type=outcome.raw.content_type)
     return jsonify(outcome.body), outcome.status

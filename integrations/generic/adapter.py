@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 import time
-from email.utils import parsedate_to_datetime
 
-import requests
 from marshmallow import ValidationError
 
 from models.ticket import TicketError, flatten_errors, load_ticket
 
-from ..base import (Adapter, AdapterError, BadPayload, Delivery, Event, NotConfigured, NotJson, RetryLater,
-                    Unauthorized, hmac_sha256_hex, same)
+from ..base import Adapter, BadPayload, Delivery, Event, NotConfigured, NotJson, Note, Unauthorized, hmac_sha256_hex, same
+from ..http import ApiClient
 from .schemas import GenericDeliverySchema
 
 TOLERANCE_SECONDS = 300
@@ -36,6 +34,8 @@ class GenericAdapter(Adapter):
 
     name = "generic"
     event_types = ("ticket",)
+    replay_window = TOLERANCE_SECONDS
+    writes_every_event = True
 
     def verify(self, delivery: Delivery) -> None:
         """Refuse unless the signature matches and the timestamp is within five minutes."""
@@ -75,39 +75,23 @@ class GenericAdapter(Adapter):
         """Write-back is a signed callback, possible once a callback URL is set."""
         return bool(self.setting("CALLBACK_URL") and self.secret)
 
-    def write_back(self, payload: dict, session: requests.Session | None = None, timeout: float = 10.0) -> None:
+    def write_back(self, note: Note) -> None:
         """POST `{"event_id", "ticket_id", "analysis", "guidance"}` to the callback URL, signed like our webhooks.
 
         Timeouts, connection errors, 429 and 5xx raise RetryLater (with the
         server's Retry-After when it sends one); other non-2xx answers are final.
+        The receiver deduplicates by `event_id`: a callback carries no note to look for.
         """
         url = self.setting("CALLBACK_URL")
         if not url or not self.secret:
             raise NotConfigured("TRUSTDESK_GENERIC_CALLBACK_URL and TRUSTDESK_GENERIC_WEBHOOK_SECRET are needed to write back")
-        body = json.dumps(payload, separators=(",", ":"), default=str).encode("utf-8")
-        try:
-            response = (session or requests).post(url, data=body, headers=signed_headers(self.secret, body),
-                                                  timeout=timeout, allow_redirects=False)
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            raise RetryLater(f"callback unreachable: {type(exc).__name__}") from None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise RetryLater(f"callback answered {response.status_code}", retry_after(response.headers.get("Retry-After")))
-        if not 200 <= response.status_code < 300:
-            raise AdapterError(f"callback answered {response.status_code}; not retried")
+        body = json.dumps(dict(note.payload), separators=(",", ":"), default=str).encode("utf-8")
+        ApiClient(url).request("POST", url, data=body, headers=signed_headers(self.secret, body))
 
-
-def retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+    @classmethod
+    def signature_headers(cls, secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
+        """Headers for a signed generic delivery."""
+        return signed_headers(secret, body, now)
 
 
 def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:

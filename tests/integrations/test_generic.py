@@ -7,7 +7,9 @@ import requests
 import responses
 
 from integrations.base import AdapterError, BadPayload, Delivery, NotConfigured, RetryLater
-from integrations.generic.adapter import GenericAdapter, retry_after, sign
+from integrations.base import Note
+from integrations.generic.adapter import GenericAdapter, sign
+from integrations.http import retry_after, wait_hint
 
 SECRET = "s3cret"
 CALLBACK = "https://hooks.example.test/trustdesk"
@@ -40,6 +42,10 @@ def test_signature_is_over_timestamp_and_raw_body():
         b"k", b"1700000000.{}", "sha256").hexdigest()
 
 
+def note(payload: dict) -> Note:
+    return Note("e1", "1", "trustdesk-ref:e1", "text", "<p>text</p>", (), payload)
+
+
 @pytest.fixture
 def adapter():
     return GenericAdapter({"TRUSTDESK_GENERIC_WEBHOOK_SECRET": SECRET, "TRUSTDESK_GENERIC_CALLBACK_URL": CALLBACK})
@@ -48,7 +54,7 @@ def adapter():
 @responses.activate
 def test_callback_is_signed(adapter):
     responses.post(CALLBACK, status=204)
-    adapter.write_back({"event_id": "e1", "ticket_id": "1", "analysis": {}, "guidance": {}})
+    adapter.write_back(note({"event_id": "e1", "ticket_id": "1", "analysis": {}, "guidance": {}}))
     request = responses.calls[0].request
     timestamp = request.headers["X-Trustdesk-Timestamp"]
     assert request.headers["X-Trustdesk-Signature"] == sign(SECRET, timestamp, request.body)
@@ -59,7 +65,7 @@ def test_callback_is_signed(adapter):
 def test_busy_callback_is_retried_later(adapter, status, headers, wait):
     responses.post(CALLBACK, status=status, headers=headers)
     with pytest.raises(RetryLater) as err:
-        adapter.write_back({"event_id": "e1"})
+        adapter.write_back(note({"event_id": "e1"}))
     assert err.value.retry_after == wait
 
 
@@ -67,14 +73,14 @@ def test_busy_callback_is_retried_later(adapter, status, headers, wait):
 def test_unreachable_callback_is_retried_later(adapter):
     responses.post(CALLBACK, body=requests.exceptions.ConnectTimeout())
     with pytest.raises(RetryLater):
-        adapter.write_back({"event_id": "e1"})
+        adapter.write_back(note({"event_id": "e1"}))
 
 
 @responses.activate
 def test_refused_callback_is_final(adapter):
     responses.post(CALLBACK, status=400)
     with pytest.raises(AdapterError) as err:
-        adapter.write_back({"event_id": "e1"})
+        adapter.write_back(note({"event_id": "e1"}))
     assert not isinstance(err.value, RetryLater)
 
 
@@ -82,10 +88,22 @@ def test_no_callback_url_is_dry_run():
     adapter = GenericAdapter({"TRUSTDESK_GENERIC_WEBHOOK_SECRET": SECRET})
     assert adapter.can_write_back is False
     with pytest.raises(NotConfigured):
-        adapter.write_back({})
+        adapter.write_back(note({}))
 
 
 @pytest.mark.parametrize("value, expected", [("120", 120.0), (None, None), ("soon", None),
                                              ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)])
 def test_retry_after(value, expected):
     assert retry_after(value) == expected
+
+
+@pytest.mark.parametrize("headers, expected", [
+    ({"Retry-After": "7"}, 7.0),
+    ({"X-RateLimit-Retry-After": "12"}, 12.0),  # Help Scout
+    ({"X-RateLimit-Reset": "1700000030"}, 30.0),  # Intercom, Front: unix seconds
+    ({"X-RateLimit-Reset": "2023-11-14T22:13:50Z"}, 30.0),  # Jira: an ISO 8601 time
+    ({"RateLimit-Reset": "45"}, 45.0),  # seconds from now
+    ({}, None),
+])
+def test_wait_hint_reads_each_platforms_header(headers, expected):
+    assert wait_hint(headers, now=1700000000.0) == expected

@@ -67,11 +67,11 @@ def test_token_cli(tmp_path, monkeypatch):
     monkeypatch.setenv("TRUSTDESK_DATA_DIR", str(tmp_path / "var"))
     runner = CliRunner()
     created = runner.invoke(main, ["tokens", "create", "--role", "lead", "--name", "sidebar", "--expires", "30"])
-    assert created.exit_code == 0 and created.output.startswith("td_")
-    listed = [json.loads(line) for line in runner.invoke(main, ["tokens", "list"]).output.splitlines()]
+    assert created.exit_code == 0 and created.stdout.startswith("td_")
+    listed = [json.loads(line) for line in runner.invoke(main, ["tokens", "list"]).stdout.splitlines()]
     assert listed[0]["name"] == "sidebar" and listed[0]["state"] == "active" and "td_" not in json.dumps(listed)
     assert runner.invoke(main, ["tokens", "revoke", str(listed[0]["id"])]).exit_code == 0
-    assert json.loads(runner.invoke(main, ["tokens", "list"]).output)["state"] == "revoked"
+    assert json.loads(runner.invoke(main, ["tokens", "list"]).stdout)["state"] == "revoked"
     assert runner.invoke(main, ["tokens", "revoke", "999"]).exit_code != 0
     assert runner.invoke(main, ["tokens", "create", "--role", "god"]).exit_code == 2
 

@@ -61,7 +61,7 @@ def test_customers_cli(app, monkeypatch):
     monkeypatch.setenv("TRUSTDESK_DATABASE_URL", settings.database_url)
     runner = CliRunner()
     exported = runner.invoke(main, ["customers", "export", "c-9"])
-    assert exported.exit_code == 0 and json.loads(exported.output)["customer"]["name"] == "Dana"
+    assert exported.exit_code == 0 and json.loads(exported.stdout)["customer"]["name"] == "Dana"
     assert runner.invoke(main, ["customers", "erase", "c-9"], input="n\n").exit_code != 0  # asked, refused
     assert runner.invoke(main, ["customers", "erase", "c-9", "--yes"]).exit_code == 0
     assert runner.invoke(main, ["customers", "export", "c-9"]).exit_code != 0
