@@ -8,9 +8,27 @@ by trying imports.
 from __future__ import annotations
 
 from .base import Adapter
+from .chatwoot.adapter import ChatwootAdapter
+from .freshdesk.adapter import FreshdeskAdapter
+from .front.adapter import FrontAdapter
 from .generic.adapter import GenericAdapter
+from .helpscout.adapter import HelpScoutAdapter
+from .intercom.adapter import IntercomAdapter
+from .jira.adapter import JiraAdapter
+from .zammad.adapter import ZammadAdapter
+from .zendesk.adapter import ZendeskAdapter
 
-ADAPTERS: tuple[type[Adapter], ...] = (GenericAdapter,)
+ADAPTERS: tuple[type[Adapter], ...] = (
+    GenericAdapter,
+    ZendeskAdapter,
+    FreshdeskAdapter,
+    JiraAdapter,
+    HelpScoutAdapter,
+    IntercomAdapter,
+    FrontAdapter,
+    ZammadAdapter,
+    ChatwootAdapter,
+)
 BY_NAME: dict[str, type[Adapter]] = {adapter.name: adapter for adapter in ADAPTERS}
 
 

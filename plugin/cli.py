@@ -204,6 +204,8 @@ def serve(bind: str, workers: int, dev: bool) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     _migrated_engine(settings).dispose()  # migrate once, before workers start, so they never race to it
     click.echo(f"trustdesk: data dir {settings.data_dir}, listening on {bind}", err=True)
+    for line in _integration_states(settings):
+        click.echo(f"trustdesk: {line}", err=True)
     # On the embedded defaults (no Redis) one command runs everything: a consumer
     # process beside the web workers. With Redis, run `trustdesk worker` yourself.
     consumer = None
@@ -221,11 +223,35 @@ def serve(bind: str, workers: int, dev: bool) -> None:
                 consumer.kill()
 
 
+def _integration_states(settings) -> list[str]:
+    """One line per integration: refusing deliveries, dry-run (no API credentials), or writing back."""
+    from integrations import ADAPTERS
+
+    from .services import adapter_settings
+
+    values = adapter_settings(settings)
+    lines = []
+    for cls in ADAPTERS:
+        adapter = cls(values)
+        if not adapter.secret:
+            state = f"not configured (set TRUSTDESK_{cls.name.upper()}_WEBHOOK_SECRET); deliveries are refused"
+        elif not adapter.can_write_back:
+            state = "dry-run: analyses and stores, writes nothing back (no API credentials)"
+        else:
+            state = "ready: writes notes and tags back"
+        lines.append(f"integration {cls.name}: {state}")
+    return lines
+
+
 def _serve(bind: str, workers: int, dev: bool) -> None:
     host, _, port = bind.rpartition(":")
     if dev:
+        import signal
+
         from .app import create_app
 
+        # Flask's server dies on SIGTERM without unwinding; make it unwind so the consumer stops too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         create_app().run(host=host or "127.0.0.1", port=int(port), debug=False)
         return
     from .server import run
@@ -239,9 +265,42 @@ def worker(workers: int) -> None:
     """Run the job queue's consumers (write-backs) until stopped."""
     from .services import build
 
-    services = build(_settings())
+    from .logs import init_logging
+
+    settings = _settings()
+    init_logging(settings)
+    services = build(settings)
     click.echo(f"trustdesk worker: {workers} consumer(s) on {type(services.queue).__name__}", err=True)
     services.queue.create_consumer(workers=workers, worker_type="thread").run()
+
+
+@main.command()
+@click.argument("name")
+@click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+              help="Import tickets updated on or after this date (UTC).")
+@click.option("--limit", type=click.IntRange(1), help="At most this many tickets.")
+def backfill(name: str, since, limit: int | None) -> None:
+    """Import a helpdesk's recent tickets (history and ledger), writing nothing back."""
+    from datetime import timezone
+
+    from .backfill import backfill as run_backfill
+    from .services import build
+
+    services = build(_settings())
+    adapter = services.adapters.get(name)
+    if adapter is None:
+        raise click.UsageError(f"no integration named {name!r}; known: {', '.join(sorted(services.adapters))}")
+    if not adapter.can_write_back:
+        raise click.UsageError(f"{name} has no API credentials configured (TRUSTDESK_{name.upper()}_API_TOKEN ...): "
+                               "backfill reads tickets through the API")
+    try:
+        report = run_backfill(services, adapter, since.replace(tzinfo=timezone.utc), limit,
+                              progress=lambda line: click.echo(line, err=True))
+    except NotImplementedError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(json.dumps({"imported": report.imported, "refreshed": report.refreshed, "failed": report.failed}))
+    if report.failed:
+        sys.exit(1)
 
 
 @main.group("tokens")

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from .storage import Customer, LedgerEvent, Ticket, as_utc
 
-WEIGHTS = {"deflected": -15.0, "blamed": -20.0, "escalation_signal": -10.0, "owned_reply": 8.0, "resolved": 12.0}
+WEIGHTS = {"deflected": -15.0, "blamed": -20.0, "escalation_signal": -10.0, "owned_reply": 8.0, "resolved": 12.0,
+           "reopened": -10.0}
 HALF_LIFE_DAYS = 45.0
 HISTORY_WINDOW_DAYS = 60
 RESOLVED_STATUSES = frozenset({"solved", "resolved", "closed"})
@@ -67,10 +68,19 @@ def history_for(session: Session, customer_id: int | None, ticket_id: int | None
     others = select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer_id, Ticket.stored_at >= since)
     deflections = select(func.count()).select_from(LedgerEvent).where(
         LedgerEvent.customer_id == customer_id, LedgerEvent.kind == "deflected", LedgerEvent.created_at >= since)
-    if ticket_id is not None:
-        others = others.where(Ticket.id != ticket_id)
-        deflections = deflections.where(LedgerEvent.ticket_id != ticket_id)
-    return {"prior_contacts": session.scalar(others) or 0, "prior_deflections": session.scalar(deflections) or 0}
+    if ticket_id is None:
+        return {"prior_contacts": session.scalar(others) or 0, "prior_deflections": session.scalar(deflections) or 0}
+    others = others.where(Ticket.id != ticket_id)
+    deflections = deflections.where(LedgerEvent.ticket_id != ticket_id)
+    reopenings = select(func.count()).select_from(LedgerEvent).where(LedgerEvent.ticket_id == ticket_id,
+                                                                     LedgerEvent.kind == "reopened")
+    return {"prior_contacts": session.scalar(others) or 0, "prior_deflections": session.scalar(deflections) or 0,
+            "reopened": session.scalar(reopenings) or 0}
+
+
+def reopened(before: str | None, now: str | None) -> bool:
+    """Whether a ticket that was resolved has come back open (the issue was not solved)."""
+    return bool(before and now) and before.lower() in RESOLVED_STATUSES and now.lower() not in RESOLVED_STATUSES
 
 
 def merged_history(own: dict | None, ledger: dict) -> dict:
@@ -91,14 +101,54 @@ class AtRisk:
     value_at_risk: float
 
 
+@dataclass(frozen=True)
+class OrganizationAtRisk:
+    """An organisation: the ledger of all its customers together, and the value of all of them."""
+
+    organization: str
+    customers: int
+    trust: float
+    value_at_risk: float
+
+
+def _ledgers(session: Session) -> dict[int, list[LedgerEvent]]:
+    """Every customer's ledger events, in one query."""
+    by_customer: dict[int, list[LedgerEvent]] = {}
+    for event in session.scalars(select(LedgerEvent)):
+        by_customer.setdefault(event.customer_id, []).append(event)
+    return by_customer
+
+
 def at_risk(session: Session, default_value: float = 0.0, sort: str = "risk", limit: int = 50) -> list[AtRisk]:
     """Customers whose trust has moved, worst first (or by value at risk)."""
+    ledgers = _ledgers(session)
     rows = []
-    customers = session.scalars(select(Customer).where(Customer.id.in_(select(LedgerEvent.customer_id)))).all()
-    for customer in customers:
-        events = session.scalars(select(LedgerEvent).where(LedgerEvent.customer_id == customer.id)).all()
-        trust = trust_score(list(events))
+    for customer in session.scalars(select(Customer).where(Customer.id.in_(list(ledgers)))).all():
+        trust = trust_score(ledgers[customer.id])
         value = customer.value if customer.value is not None else default_value
         rows.append(AtRisk(customer.id, customer.name, customer.organization, trust, round(value * (100 - trust) / 100, 2)))
+    key = (lambda r: -r.value_at_risk) if sort == "value" else (lambda r: r.trust)
+    return sorted(rows, key=key)[:limit]
+
+
+def organizations_at_risk(session: Session, default_value: float = 0.0, sort: str = "risk",
+                          limit: int = 50) -> list[OrganizationAtRisk]:
+    """Organisations whose customers' trust has moved, worst first (or by value at risk).
+
+    An organisation's trust is its customers' ledgers taken as one (three people
+    of one account each deflected once is one account deflected three times);
+    its value is the sum of its customers' values.
+    """
+    ledgers = _ledgers(session)
+    groups: dict[str, tuple[list[LedgerEvent], float, int]] = {}
+    for customer in session.scalars(select(Customer).where(Customer.id.in_(list(ledgers)),
+                                                           Customer.organization.is_not(None))).all():
+        events, value, count = groups.get(customer.organization, ([], 0.0, 0))
+        own = customer.value if customer.value is not None else default_value
+        groups[customer.organization] = (events + ledgers[customer.id], value + own, count + 1)
+    rows = []
+    for name, (events, value, count) in groups.items():
+        trust = trust_score(events)
+        rows.append(OrganizationAtRisk(name, count, trust, round(value * (100 - trust) / 100, 2)))
     key = (lambda r: -r.value_at_risk) if sort == "value" else (lambda r: r.trust)
     return sorted(rows, key=key)[:limit]

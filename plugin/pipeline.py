@@ -21,7 +21,7 @@ from guidance.engine import guide
 from integrations.base import (Adapter, BadPayload, Delivery, Event, Handshake, NotConfigured, NotJson, Unauthorized,
                                UnsupportedEvent)
 
-from .ledger import events_for, history_for, merged_history, record
+from .ledger import events_for, history_for, merged_history, record, reopened
 from .metrics import record_flags
 from .services import Services
 from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent, WriteBack
@@ -94,8 +94,12 @@ def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) 
 
 def analyse(session: Session, services: Services, source: str, delivered: dict) -> tuple[Ticket, dict, dict]:
     """Store the ticket, classify it with its ledger history, and store the analysis and guidance."""
+    before = session.scalar(select(Ticket.status).where(Ticket.source == source, Ticket.external_id == delivered["id"]))
     ticket = _store_ticket(session, source, delivered)
-    # The ledger knows what this ticket does not: other contacts, earlier deflections.
+    if reopened(before, delivered.get("status")):
+        record(session, ticket.customer_id, ticket.id, ["reopened"])
+        session.flush()
+    # The ledger knows what this ticket does not: other contacts, earlier deflections, reopenings.
     history = merged_history(delivered.get("history"), history_for(session, ticket.customer_id, ticket.id))
     scored = {**delivered, "history": history}
     analysis = services.analyzer.analyze(scored)

@@ -80,3 +80,42 @@ def test_customers_at_risk_by_trust_and_by_value(app):
 def test_events_for_an_owned_reply_and_a_resolved_ticket():
     analysis = {"flags": [], "messages": [{"author_role": "agent", "abstained": False, "flags": []}]}
     assert ledger.events_for(analysis, {"status": "Solved"}) == ["owned_reply", "resolved"]
+
+
+def test_organisations_at_risk_pool_their_customers_ledgers(app):
+    client = app.test_client()
+
+    def org_ticket(ticket_id, requester, organization, value, body):
+        data = ticket(ticket_id, body, requester, value)
+        data["requester"]["organization"] = organization
+        return data
+
+    deliver(client, "o1", org_ticket("O1", "c-1", "Acme", 1000.0, "Please contact the seller, not our problem."))
+    deliver(client, "o2", org_ticket("O2", "c-2", "Acme", 3000.0, "That's the bank's problem, contact your bank."))
+    deliver(client, "o3", org_ticket("O3", "c-3", "Globex", 500.0, "Please contact the courier directly."))
+    with app.app_context(), services().sessions() as session:
+        orgs = ledger.organizations_at_risk(session)
+        people = {c.customer_id: c for c in ledger.at_risk(session)}
+        by_value = ledger.organizations_at_risk(session, sort="value")
+    acme = next(o for o in orgs if o.organization == "Acme")
+    assert acme.customers == 2
+    # Two deflected people of one account weigh more than either of them alone.
+    assert acme.trust < min(c.trust for c in people.values() if c.organization == "Acme")
+    assert orgs[0].organization == "Acme" and by_value[0].organization == "Acme"
+    assert acme.value_at_risk == round(4000.0 * (100 - acme.trust) / 100, 2)
+
+
+def test_a_reopened_ticket_is_counted_in_its_history_and_the_ledger(app):
+    client = app.test_client()
+    deliver(client, "r1", ticket("R1", "Thanks, I've refunded it.", "c-r", status="open"))
+    deliver(client, "r2", ticket("R1", "Thanks, I've refunded it.", "c-r", status="solved"))
+    again = ticket("R1", "Thanks, I've refunded it.", "c-r", status="open")
+    again["messages"].append({"author_role": "customer", "body": "The refund never came."})
+    reopened = deliver(client, "r3", again)
+    with app.app_context(), services().sessions() as session:
+        kinds = [e.kind for e in session.scalars(select(LedgerEvent).order_by(LedgerEvent.id))]
+        history = ledger.history_for(session, 1, 1)
+    assert kinds.count("reopened") == 1 and history["reopened"] == 1
+    with app.app_context():
+        fresh = services().analyzer.analyze(load_ticket(again))
+    assert reopened["analysis"]["scores"]["escalation_risk"] > fresh["scores"]["escalation_risk"]

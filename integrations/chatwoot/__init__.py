@@ -1,0 +1,1 @@
+"""The Chatwoot integration."""

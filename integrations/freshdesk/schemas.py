@@ -1,0 +1,56 @@
+"""The Freshdesk webhook body Trustdesk reads: the `freshdesk_webhook` object of the template in doc.md.
+
+The template is a superset of the one Zulip documents, so bodies built from
+Zulip's template parse too. Placeholders with no value render as empty strings;
+those count as absent. Unknown fields are ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+
+from models.ticket import ROLES, Identifier
+
+
+class _Lenient(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class FieldsSchema(_Lenient):
+    """The placeholders an automation rule's "Trigger webhook" action renders, plus our per-rule fields."""
+
+    triggered_event = fields.String(load_default=None)
+    ticket_id = Identifier(required=True)
+    ticket_url = fields.String(load_default=None)
+    ticket_type = fields.String(load_default=None)
+    ticket_subject = fields.String(load_default=None)
+    ticket_description = fields.String(load_default=None)
+    ticket_status = fields.String(load_default=None)
+    ticket_priority = fields.String(load_default=None)
+    ticket_tags = fields.String(load_default=None)
+    requester_name = fields.String(load_default=None)
+    requester_email = fields.String(load_default=None)
+    latest_public_comment = fields.String(load_default=None)
+    latest_private_comment = fields.String(load_default=None)
+    # Set by the admin in each rule (one rule per performer); not Freshdesk placeholders.
+    trustdesk_author_role = fields.String(load_default=None, validate=validate.OneOf(ROLES))
+    trustdesk_event = fields.String(load_default=None)
+
+    @pre_load
+    def _blank_is_absent(self, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        kept = {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        for key in ("trustdesk_author_role", "trustdesk_event"):
+            if isinstance(kept.get(key), str):
+                kept[key] = kept[key].strip().lower()
+        return kept
+
+
+class WebhookSchema(_Lenient):
+    """`{"freshdesk_webhook": {...}}`, the wrapper Zulip's template introduced and ours keeps."""
+
+    freshdesk_webhook = fields.Nested(FieldsSchema, required=True)
