@@ -284,17 +284,18 @@ def valid(summary: dict[str, dict[int, dict]]) -> bool:
 
 _PROCESS = ("plugin/pipeline.py", "_process")
 _HANDLE = ("plugin/pipeline.py", "handle")
+_ANALYSE = ("plugin/pipeline.py", "analyse")  # storing, history, classification and guidance of one ticket
 # Each phase: (callee, caller) edges whose cumulative time it sums; caller None means from anywhere.
 PHASES = {
     "signature check": [(("integrations/generic/adapter.py", "verify"), _HANDLE)],
     "JSON + schema parsing": [(("integrations/generic/adapter.py", "parse"), _HANDLE)],
     "dedup lookup": [(("plugin/pipeline.py", "_seen"), _PROCESS)],
     "storing (ticket, customer, messages, analysis)": [
-        (("plugin/pipeline.py", "_store_ticket"), _PROCESS), (("sqlalchemy/orm/session.py", "add"), _PROCESS),
-        (("sqlalchemy/orm/session.py", "flush"), _PROCESS)],
-    "classification (Analyzer.analyze)": [(("models/predict.py", "analyze"), _PROCESS)],
-    "guidance (guide)": [(("guidance/engine.py", "guide"), _PROCESS)],
-    "ledger (history + record)": [(("plugin/ledger.py", name), _PROCESS)
+        (("plugin/pipeline.py", "_store_ticket"), _ANALYSE), (("sqlalchemy/orm/session.py", "add"), _PROCESS),
+        (("sqlalchemy/orm/session.py", "add"), _ANALYSE), (("sqlalchemy/orm/session.py", "flush"), _ANALYSE)],
+    "classification (Analyzer.analyze)": [(("models/predict.py", "analyze"), _ANALYSE)],
+    "guidance (guide)": [(("guidance/engine.py", "guide"), _ANALYSE)],
+    "ledger (history + record)": [(("plugin/ledger.py", name), caller) for caller in (_PROCESS, _ANALYSE)
                                   for name in ("history_for", "merged_history", "events_for", "record")],
     "commit": [(("sqlalchemy/orm/session.py", "commit"), _PROCESS)],
     "JSON response (jsonify)": [(("flask/json/__init__.py", "jsonify"), ("plugin/webhooks.py", "receive"))],

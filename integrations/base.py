@@ -203,6 +203,12 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
+def check_fresh(delivery: Delivery, sent_at: float, header: str, window: int) -> None:
+    """Refuse a signed timestamp more than `window` seconds from the delivery's arrival (a replay)."""
+    if abs(delivery.received_at - sent_at) > window:
+        raise Unauthorized(f"{header} is more than {window // 60} minutes off")
+
+
 TOKEN_HEADER = "X-Trustdesk-Token"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import requests
 
@@ -102,13 +102,54 @@ class ApiClient:
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request and return its JSON answer (None for an empty one)."""
-        response = self.request(method, path, **kwargs)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise AdapterError(f"{method} {path}: the answer is not JSON") from None
+        return _decoded(self.request(method, path, **kwargs), method, path)
+
+    def pages(self, path: str, next_url: Callable[[Any, requests.Response], str | None],
+              params: Mapping[str, Any] | None = None) -> Iterator[Any]:
+        """Each page (JSON) of a list whose answers name the next page's URL (in a header or the body).
+
+        `params` go with the first request only: a next URL carries its own query.
+        A next URL seen before ends the walk, so a server that loops cannot hang us.
+        """
+        url: str | None = path
+        seen: set[str] = set()
+        while url and url not in seen:
+            seen.add(url)
+            response = self.request("GET", url, params=params if url == path else None)
+            page = _decoded(response, "GET", url)
+            yield page
+            url = next_url(page, response)
+
+    def numbered_pages(self, path: str, params: Mapping[str, Any], key: str = "page") -> Iterator[Any]:
+        """Pages 1, 2, 3... (JSON) of a list paged by number, for as long as the caller reads on."""
+        number = 1
+        while True:
+            yield self.json("GET", path, params={**params, key: number})
+            number += 1
+
+    def searched_pages(self, path: str, query: dict,
+                       next_query: Callable[[dict, Any], dict | None]) -> Iterator[Any]:
+        """Each page (JSON) of a POSTed search whose next query carries a cursor from the previous answer."""
+        current: dict | None = query
+        while current is not None:
+            page = self.json("POST", path, json=current) or {}
+            yield page
+            current = next_query(current, page)
+
+
+def link_next(page: Any, response: requests.Response) -> str | None:
+    """The URL of a `Link: <...>; rel="next"` header (RFC 8288), for `ApiClient.pages`."""
+    return response.links.get("next", {}).get("url")
+
+
+def _decoded(response: requests.Response, method: str, path: str) -> Any:
+    """An answer's JSON (None when empty), or AdapterError."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise AdapterError(f"{method} {path}: the answer is not JSON") from None
 
 
 def _excerpt(response: requests.Response, limit: int = 200) -> str:

@@ -42,6 +42,17 @@ class _Message:
     sentence_probs: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class TicketContext:
+    """A scored conversation, kept to check the next message against (see Analyzer.context)."""
+
+    model_version: str
+    signals: list[escalation.MessageSignal]
+    history: dict | None
+    size: int
+    agent_max: dict[str, float | None]
+
+
 class Analyzer:
     """A loaded model plus thresholds; turns tickets into analyses."""
 
@@ -63,8 +74,8 @@ class Analyzer:
         """Probabilities (rows x OUTPUTS) for raw texts; no quote or language handling."""
         if not texts:
             return np.zeros((0, len(OUTPUTS)))
-        # The pipeline's steps called directly, skipping Pipeline's per-call routing.
-        return self._outputs.predict_proba(self._features.transform(list(zip(texts, roles))))
+        # The pipeline's steps called directly, skipping Pipeline's routing and transform's output wrapper.
+        return self._outputs.predict_proba(self._features.features(list(texts), list(roles)))
 
     def analyze(self, ticket: dict) -> dict:
         """Analyse one normalized ticket (see models.ticket.load_ticket)."""
@@ -76,6 +87,32 @@ class Analyzer:
         risks = self._ticket_risks(features)
         return [self._ticket_result(t, msgs, f, r if any(m.probs is not None for m in msgs) else None)
                 for t, msgs, f, r in zip(tickets, prepared, features, risks)]
+
+    def context(self, ticket: dict) -> "TicketContext":
+        """Score a ticket's messages once, so drafts of its next message can be checked against it cheaply."""
+        prepared = [self._prepare(i, m) for i, m in enumerate(ticket["messages"])]
+        self._score([m for m in prepared if not m.guess.abstained])
+        scored = [m for m in prepared if m.probs is not None]
+        agent_max = {name: max((float(m.probs[LABEL_INDEX[name]]) for m in scored if m.role == "agent"), default=None)
+                     for name in ("blame", "deflection")}
+        return TicketContext(self.version, [self._signal(m) for m in scored], ticket.get("history"), len(prepared), agent_max)
+
+    def analyze_next(self, context: "TicketContext", message: dict) -> dict:
+        """One message as the ticket's next: its own result, and the ticket's scores and flags with it added."""
+        m = self._prepare(context.size, message)
+        if not m.guess.abstained:
+            self._score([m])
+        signals = context.signals + ([self._signal(m)] if m.probs is not None else [])
+        risk = self._ticket_risks([escalation.trajectory(signals, context.history)])[0] if signals else None
+        result = self._message_result(m)
+        scores: dict[str, float | None] = {}
+        for name in ("blame", "deflection"):
+            values = [v for v in (context.agent_max[name], result["scores"][name] if m.role == "agent" else None)
+                      if v is not None]
+            scores[name] = _round(max(values)) if values else None
+        scores["escalation_risk"] = None if risk is None else _round(risk)
+        flags = [name for name, value in scores.items() if value is not None and value >= self.threshold_for(name)]
+        return {"message": result, "scores": scores, "flags": flags}
 
     def trajectories(self, tickets: Sequence[dict]) -> list[dict[str, float]]:
         """The ticket model's input features for each ticket (training uses this too)."""

@@ -36,17 +36,24 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     init_app(app, settings)
 
+    from . import runtime
     from .api import bp as api
+    from .docs import bp as docs
     from .health import bp as health
     from .webhooks import bp as webhooks
 
     app.register_blueprint(api)
     app.register_blueprint(health)
+    app.register_blueprint(docs)
+    runtime.init_app(app)
     if settings.cors_origins:
         # Sidebar apps run in the helpdesk's origin; only the API is opened to them, never webhooks.
         CORS(app, resources={r"/api/*": {"origins": list(settings.cors_origins)}},
              allow_headers=["Authorization", "Content-Type"], methods=["GET", "POST", "PUT", "DELETE"])
     app.register_blueprint(webhooks)
+    from . import console
+
+    console.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     log.info("trustdesk ready: data dir %s", settings.data_dir)

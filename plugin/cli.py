@@ -420,5 +420,9 @@ def db_upgrade() -> None:
     click.echo(f"database at revision {current_revision(_migrated_engine())}")
 
 
+from .console.cli import users_group  # noqa: E402 - console accounts are defined with the console
+
+main.add_command(users_group)
+
 if __name__ == "__main__":
     main()

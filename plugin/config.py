@@ -31,7 +31,8 @@ MASK = "***"
 MAX_CONTENT_LENGTH = 1024 * 1024
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-SECRET_NAMES = frozenset({"SECRET_KEY", "DATABASE_URL", "REDIS_URL"})
+# A Slack-style incoming webhook URL is itself the credential (its path is the secret).
+SECRET_NAMES = frozenset({"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALERT_WEBHOOK_URL"})
 SECRET_SUFFIXES = ("_SECRET", "_API_TOKEN", "_API_KEY", "_PASSWORD", "_CLIENT_SECRET")
 _SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|auth|credential", re.IGNORECASE)
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*", re.IGNORECASE)
@@ -88,6 +89,15 @@ class Settings:
     llm_model: str | None
     llm_api_key: str | None
     llm_timeout: float
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_from: str | None
+    smtp_starttls: bool
+    alert_emails: tuple[str, ...]
+    alert_webhook_url: str | None
+    training_data_dir: str | None
     extra: Mapping[str, str] = field(hash=False)
 
     def __post_init__(self) -> None:
@@ -118,7 +128,7 @@ def _shown(name: str, value: object) -> object:
         return str(value)
     if is_secret(name):
         # DATABASE_URL and REDIS_URL are worth seeing (which host?) once their password is gone.
-        return mask_url(value) if name.upper().endswith("_URL") else MASK
+        return mask_url(value) if name.upper().endswith(("DATABASE_URL", "REDIS_URL")) else MASK
     return mask_url(value) if isinstance(value, str) and "://" in value else value
 
 
@@ -329,6 +339,38 @@ def _positive_float(value: object, label: str) -> float:
     return number
 
 
+def _flag(value: object, label: str) -> bool:
+    """A yes/no setting: true/false, yes/no, on/off, 1/0 (or a TOML boolean)."""
+    text = str(value).strip().lower()
+    if isinstance(value, bool) or text in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+        return value if isinstance(value, bool) else text in ("true", "yes", "on", "1")
+    raise ConfigError(f"{label}: must be true or false, got {value!r}")
+
+
+def _port(value: object, label: str) -> int:
+    """A TCP port number."""
+    if (port := _positive_int(value, label)) > 65535:
+        raise ConfigError(f"{label}: must be a port from 1 to 65535, got {value!r}")
+    return port
+
+
+def _emails(value: object, label: str) -> tuple[str, ...]:
+    """A list of email addresses (name@host)."""
+    items = _items(value, label)
+    for item in items:
+        if not re.fullmatch(r"[^@\s,<>]+@[^@\s,<>]+", item):
+            raise ConfigError(f"{label}: {item!r} is not an email address")
+    return items
+
+
+def _email(value: object, label: str) -> str:
+    """One email address."""
+    items = _emails(value, label)
+    if len(items) != 1:
+        raise ConfigError(f"{label}: must be one email address, got {value!r}")
+    return items[0]
+
+
 def _log_level(value: object, label: str) -> str:
     """One of the log levels the service uses, in upper case."""
     level = _text(value, label).upper()
@@ -393,7 +435,17 @@ _PARSERS: dict[str, Callable[[object, str], Any]] = {
     "llm_model": _text,
     "llm_api_key": _text,
     "llm_timeout": _positive_float,
+    "smtp_host": _text,
+    "smtp_port": _port,
+    "smtp_user": _text,
+    "smtp_password": _text,
+    "smtp_from": _email,
+    "smtp_starttls": _flag,
+    "alert_emails": _emails,
+    "alert_webhook_url": _http_url,
+    "training_data_dir": _text,
 }
 _DEFAULTS: dict[str, object] = {
-    "data_dir": "./var", "cors_origins": (), "retention_days": 365, "log_level": "INFO", "partners": (), "llm_timeout": 8.0
+    "data_dir": "./var", "cors_origins": (), "retention_days": 365, "log_level": "INFO", "partners": (), "llm_timeout": 8.0,
+    "smtp_port": 587, "smtp_starttls": True, "alert_emails": (),
 }

@@ -18,7 +18,7 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Database reachable, model loaded, and each integration configured or in dry-run."""
+    """Database and queue reachable, model loaded, and each integration configured or in dry-run."""
     s = services()
     checks: dict[str, object] = {"model": s.analyzer.version}
     try:
@@ -27,9 +27,13 @@ def readyz():
         checks["database"] = "ok"
     except Exception as exc:  # any failure means not ready; say which kind
         checks["database"] = f"unavailable ({type(exc).__name__})"
+    try:
+        checks["queue"] = {"backend": type(s.queue).__name__, "pending": s.queue.pending_count()}
+    except Exception as exc:  # Redis down, SQLite queue file unreadable
+        checks["queue"] = f"unavailable ({type(exc).__name__})"
     checks["integrations"] = {
         name: "not configured" if not adapter.secret else ("ready" if adapter.can_write_back else "dry-run")
         for name, adapter in s.adapters.items()
     }
-    ready = checks["database"] == "ok"
+    ready = checks["database"] == "ok" and isinstance(checks["queue"], dict)
     return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503

@@ -33,6 +33,7 @@ from sqlalchemy import and_, func, or_, select, update
 from integrations.base import Adapter, AdapterError, NotConfigured, RetryLater, UnsupportedEvent
 from models.ticket import TicketError, load_ticket
 
+from . import runtime
 from .metrics import record_write_back_failure
 from .notes import render
 from .pipeline import analyse
@@ -69,6 +70,7 @@ def write_back(services: Services, source: str, event_id: str, now: datetime | N
     job_id = claim(services, source, event_id, now)
     if job_id is None:
         return None  # done, dead, or another worker holds it
+    runtime.refresh(services)  # follow model activations and threshold changes made since the last job
     adapter = services.adapters[source]
     try:
         if _needs_refresh(services, job_id):
@@ -131,8 +133,10 @@ def _note(services: Services, adapter: Adapter, source: str, event_id: str):
             select(Analysis, GuidanceGiven).join(GuidanceGiven, GuidanceGiven.analysis_id == Analysis.id)
             .where(Analysis.ticket_id == event.ticket_id).order_by(Analysis.id.desc()).limit(1)).first()
         external_id = session.scalar(select(Ticket.external_id).where(Ticket.id == event.ticket_id))
+        thresholds = runtime.current_thresholds(session, services.analyzer)
     analysis, guidance = (latest[0].result, latest[1].payload) if latest else (response.get("analysis") or {}, response.get("guidance") or {})
-    flags = list(analysis.get("flags") or [])
+    # Flags as the thresholds stand now, not as they stood when the ticket was scored.
+    flags = list(runtime.flags_for(analysis, thresholds).get("flags") or []) if analysis.get("messages") else []
     if not flags and not adapter.writes_every_event:
         return None
     return render(source, event_id, external_id or response.get("ticket_id"), flags, guidance,

@@ -58,7 +58,7 @@ def handle(services: Services, adapter: Adapter, delivery: Delivery) -> Outcome:
     except UnsupportedEvent as exc:
         _log_ignored(adapter.name, str(exc))
         return Outcome(202, {"status": "ignored", "detail": str(exc)})
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError):
         # A payload shape the adapter's schemas let through but its code did not expect:
         # the sender cannot fix our bug, but it must not see a 500 or retry forever.
         log.exception("the %s adapter could not read a delivery", adapter.name)
@@ -89,6 +89,10 @@ def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) 
     record_flags(analysis)
     if writes_back and services.write_back_task is not None:
         services.write_back_task(source, event.event_id)
+    # Console (issue 6): queue the follow-ups of the stored analysis: lead alerts and the shadow model.
+    from .alerts import after_analysis
+
+    after_analysis(services, ticket.id)
     return Outcome(200, body)
 
 

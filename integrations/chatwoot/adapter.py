@@ -12,19 +12,15 @@ or in X-Trustdesk-Token.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 import uuid
 from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
-from marshmallow import ValidationError
-
-from models.ticket import TicketError, flatten_errors, load_ticket
-
-from ..base import (Adapter, BadPayload, Delivery, Event, NotConfigured, NotJson, Note, Unauthorized,
-                    UnsupportedEvent, hmac_sha256_hex, is_ours, same, verify_shared_secret)
+from ..base import (Adapter, Delivery, Event, NotConfigured, Note, Unauthorized, UnsupportedEvent, check_fresh,
+                    hmac_sha256_hex, is_ours, same, verify_shared_secret)
 from ..http import ApiClient
+from ..payloads import load, normalized_ticket, read_json
 from .schemas import ConversationSchema, MessageCreatedSchema, MessageSchema
 
 SIGNATURE_HEADER = "X-Chatwoot-Signature"
@@ -66,28 +62,12 @@ def ticket_fields(conversation: dict) -> dict:
     meta = conversation["meta"] or {}
     contact, assignee, team = meta.get("sender") or {}, meta.get("assignee"), meta.get("team") or {}
     return {
-        "id": conversation_id(conversation), "source": ChatwootAdapter.name,
+        "id": conversation_id(conversation),
         "status": conversation["status"], "tags": conversation["labels"] or [],
         "created_at": conversation["created_at"], "updated_at": conversation["timestamp"],
         "requester": {"id": contact.get("id"), "name": contact.get("name"), "email": contact.get("email")},
         "assignee": {"id": assignee.get("id"), "name": assignee.get("name"), "team": team.get("name")} if assignee else None,
     }
-
-
-def normalized(fields_: dict, messages: list[dict], where: str) -> dict:
-    """load_ticket, with a schema failure reported as BadPayload naming `where`."""
-    try:
-        return load_ticket({**fields_, "messages": messages})
-    except TicketError as exc:
-        raise BadPayload(f"{where}: {exc}", {where: str(exc)}) from None
-
-
-def loaded(schema: Any, data: Any) -> dict:
-    """Load with a marshmallow schema; errors become BadPayload naming each field."""
-    try:
-        return schema.load(data)
-    except ValidationError as exc:
-        raise BadPayload("; ".join(flatten_errors(exc.messages)), exc.messages) from None
 
 
 class ChatwootAdapter(Adapter):
@@ -110,8 +90,7 @@ class ChatwootAdapter(Adapter):
         timestamp = (delivery.header(TIMESTAMP_HEADER) or "").strip()
         if not timestamp.isdigit():
             raise Unauthorized(f"a signed delivery needs {TIMESTAMP_HEADER} in unix seconds")
-        if abs(delivery.received_at - int(timestamp)) > TOLERANCE_SECONDS:
-            raise Unauthorized(f"{TIMESTAMP_HEADER} is more than {TOLERANCE_SECONDS // 60} minutes off")
+        check_fresh(delivery, int(timestamp), TIMESTAMP_HEADER, TOLERANCE_SECONDS)
         if not same(signature.strip(), sign(self.secret, timestamp, delivery.body)):
             raise Unauthorized("signature does not match")
 
@@ -125,10 +104,7 @@ class ChatwootAdapter(Adapter):
 
     def parse(self, delivery: Delivery) -> Event:
         """Dispatch on the `event` field; only new conversation messages are analysed."""
-        try:
-            data = json.loads(delivery.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise NotJson(f"body is not JSON: {exc}") from None
+        data = read_json(delivery.body)
         event = data.get("event") if isinstance(data, dict) else None
         handler = self._handlers().get(event) if isinstance(event, str) else None
         if handler is None:
@@ -140,7 +116,7 @@ class ChatwootAdapter(Adapter):
 
     def _message_created(self, delivery: Delivery, data: dict) -> Event:
         """The conversation with its one new message (the rest is fetched later)."""
-        msg = loaded(MessageCreatedSchema(), data)
+        msg = load(MessageCreatedSchema(), data)
         if author_role(msg["message_type"]) is None:
             raise UnsupportedEvent(f"chatwoot: {msg['message_type']} messages are not part of the conversation")
         if is_ours(msg["content"]):
@@ -150,7 +126,8 @@ class ChatwootAdapter(Adapter):
             raise UnsupportedEvent(f"chatwoot: account {msg['account']['id']} is not the configured account")
         ticket_id = conversation_id(msg["conversation"])
         event_id = delivery.header(DELIVERY_HEADER) or f"{ticket_id}:{msg['id']}:{MESSAGE_CREATED}"
-        ticket = normalized(ticket_fields(msg["conversation"]), [message(msg)], "conversation")
+        ticket = normalized_ticket(self.name, {**ticket_fields(msg["conversation"]), "messages": [message(msg)]},
+                                   "conversation")
         return Event(event_id.strip(), MESSAGE_CREATED, ticket, complete=False)
 
     # --- the API ------------------------------------------------------------------------
@@ -183,23 +160,23 @@ class ChatwootAdapter(Adapter):
         """The conversation with all its messages (every page), without activities, templates and our notes."""
         api, conversations = self._api()
         path = f"{conversations}/{ticket_id}"
-        conversation = loaded(ConversationSchema(), api.json("GET", path) or {})
+        conversation = load(ConversationSchema(), api.json("GET", path) or {})
         raw = [m for page in self._pages(api, path) for m in page]
-        msgs = sorted((loaded(MessageSchema(), m) for m in raw), key=lambda m: (m["created_at"] or "", int(m["id"])))
+        msgs = sorted((load(MessageSchema(), m) for m in raw), key=lambda m: (m["created_at"] or "", int(m["id"])))
         kept = [message(m) for m in msgs if author_role(m["message_type"]) and not is_ours(m["content"])]
         if not kept:
             raise UnsupportedEvent(f"chatwoot conversation {ticket_id} has no messages besides ours")
-        return normalized(ticket_fields(conversation), kept, f"conversation {ticket_id}")
+        return normalized_ticket(self.name, {**ticket_fields(conversation), "messages": kept},
+                                 f"conversation {ticket_id}")
 
     def recent_tickets(self, since: datetime) -> Iterable[str]:
         """Ids of conversations active since `since`; the list is sorted by last activity, newest first."""
         return self._recent(*self._api(), since.timestamp())
 
     def _recent(self, api: ApiClient, conversations: str, since: float) -> Iterator[str]:
-        page, seen = 1, set()
-        while True:
-            answer = api.json("GET", conversations, params={"status": "all", "page": page}) or {}
-            items = [c for c in (answer.get("data") or {}).get("payload") or [] if isinstance(c, dict)]
+        seen: set[str] = set()
+        for answer in api.numbered_pages(conversations, {"status": "all"}):
+            items = [c for c in ((answer or {}).get("data") or {}).get("payload") or [] if isinstance(c, dict)]
             ids = [str(c.get("display_id") or c.get("id")) for c in items]
             if not items or seen.issuperset(ids):  # the end, or a server that ignores `page`
                 return
@@ -210,7 +187,6 @@ class ChatwootAdapter(Adapter):
                 if ticket_id not in seen:
                     seen.add(ticket_id)
                     yield ticket_id
-            page += 1
 
     def write_back(self, note: Note) -> None:
         """One private note (unless its marker is there), then the labels: read, merge, write the whole set."""

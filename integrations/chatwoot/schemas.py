@@ -10,12 +10,13 @@ number and `created_at` in unix seconds. The fields below accept both.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import fields
 
 from models.ticket import Identifier
+
+from ..payloads import Lenient, iso_from_unix, optional
 
 MESSAGE_TYPES = ("incoming", "outgoing", "activity", "template")
 
@@ -42,60 +43,56 @@ class Moment(fields.Field):
         if value is None or value == 0:
             return None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, timezone.utc).isoformat()
+            return iso_from_unix(value)
         if isinstance(value, str) and value.strip():
             text = value.strip()
             return text[:-4].replace(" ", "T") + "+00:00" if text.endswith(" UTC") else text
         raise self.make_error("invalid")
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
 
-
-class PersonSchema(_Lenient):
+class PersonSchema(Lenient):
     """A contact, an agent (user), an agent bot, or a team."""
 
-    id = Identifier(load_default=None, allow_none=True)
-    name = fields.String(load_default=None, allow_none=True)
-    email = fields.String(load_default=None, allow_none=True)
-    type = fields.String(load_default=None, allow_none=True)
+    id = optional(Identifier)
+    name = optional()
+    email = optional()
+    type = optional()
 
 
-class MessageSchema(_Lenient):
+class MessageSchema(Lenient):
     """One message, as a webhook body or as an item of the messages API."""
 
     id = Identifier(required=True)
-    content = fields.String(load_default=None, allow_none=True)
+    content = optional()
     message_type = MessageType(required=True)
     private = fields.Boolean(load_default=False, allow_none=True)
-    content_type = fields.String(load_default=None, allow_none=True)
-    created_at = Moment(load_default=None, allow_none=True)
-    sender = fields.Nested(PersonSchema, load_default=None, allow_none=True)
+    content_type = optional()
+    created_at = optional(Moment)
+    sender = optional(fields.Nested, PersonSchema)
 
 
-class MetaSchema(_Lenient):
+class MetaSchema(Lenient):
     """A conversation's people: the contact (sender), the assigned agent and team."""
 
-    sender = fields.Nested(PersonSchema, load_default=None, allow_none=True)
-    assignee = fields.Nested(PersonSchema, load_default=None, allow_none=True)
-    team = fields.Nested(PersonSchema, load_default=None, allow_none=True)
+    sender = optional(fields.Nested, PersonSchema)
+    assignee = optional(fields.Nested, PersonSchema)
+    team = optional(fields.Nested, PersonSchema)
 
 
-class ConversationSchema(_Lenient):
+class ConversationSchema(Lenient):
     """A conversation (Chatwoot's ticket): `id` is the display id the API uses in its paths."""
 
     id = Identifier(required=True)
-    display_id = Identifier(load_default=None, allow_none=True)
-    status = fields.String(load_default=None, allow_none=True)
+    display_id = optional(Identifier)
+    status = optional()
     labels = fields.List(fields.String(), load_default=list, allow_none=True)
     meta = fields.Nested(MetaSchema, load_default=dict, allow_none=True)
-    created_at = Moment(load_default=None, allow_none=True)
-    timestamp = Moment(load_default=None, allow_none=True)
+    created_at = optional(Moment)
+    timestamp = optional(Moment)
 
 
-class AccountSchema(_Lenient):
+class AccountSchema(Lenient):
     """The account a delivery comes from."""
 
     id = Identifier(required=True)
@@ -106,4 +103,4 @@ class MessageCreatedSchema(MessageSchema):
 
     event = fields.String(required=True)
     conversation = fields.Nested(ConversationSchema, required=True)
-    account = fields.Nested(AccountSchema, load_default=None, allow_none=True)
+    account = optional(fields.Nested, AccountSchema)

@@ -10,19 +10,14 @@ in `trustdesk_author_role`. Bodies from Zulip's template parse too.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote
 
-from marshmallow import ValidationError
-
-from models.ticket import TicketError, flatten_errors, load_ticket
-
-from ..base import (Adapter, AdapterError, BadPayload, Delivery, Event, NotConfigured, NotJson, Note, UnsupportedEvent,
-                    is_ours, shared_secret_headers, verify_shared_secret)
-from ..http import ApiClient
+from ..base import (Adapter, BadPayload, Delivery, Event, NotConfigured, Note, UnsupportedEvent, is_ours,
+                    shared_secret_headers, verify_shared_secret)
+from ..http import ApiClient, link_next
+from ..payloads import digest, load, normalized_ticket, read_json, utc_z
 from .schemas import WebhookSchema
 
 PER_PAGE = 100
@@ -49,11 +44,6 @@ def _event_type(fields: dict) -> str:
     return TRIGGERED.get((key, value)) or TRIGGERED.get((key, "*")) or key or "unknown"
 
 
-def _digest(text: str) -> str:
-    """A short stable id for content that has no id of its own."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
 def _description(fields: dict) -> list[dict]:
     """The ticket description as the first message (the requester's words, unless the rule says otherwise)."""
     body = fields.get("ticket_description")
@@ -65,16 +55,13 @@ def _description(fields: dict) -> list[dict]:
 
 def _ticket(fields: dict, messages: list[dict]) -> dict:
     """The normalized ticket, or BadPayload naming the field that does not fit."""
-    try:
-        return load_ticket({
-            "source": FreshdeskAdapter.name, "id": fields["ticket_id"], "subject": fields.get("ticket_subject"),
-            "status": (fields.get("ticket_status") or "").lower() or None,
-            "tags": [t.strip() for t in (fields.get("ticket_tags") or "").split(",") if t.strip()],
-            "requester": {"name": fields.get("requester_name"), "email": fields.get("requester_email")},
-            "messages": messages,
-        })
-    except TicketError as exc:
-        raise BadPayload(f"ticket: {exc}", {"ticket": str(exc)}) from None
+    return normalized_ticket(FreshdeskAdapter.name, {
+        "id": fields["ticket_id"], "subject": fields.get("ticket_subject"),
+        "status": (fields.get("ticket_status") or "").lower() or None,
+        "tags": [t.strip() for t in (fields.get("ticket_tags") or "").split(",") if t.strip()],
+        "requester": {"name": fields.get("requester_name"), "email": fields.get("requester_email")},
+        "messages": messages,
+    })
 
 
 def _created(fields: dict) -> Event:
@@ -100,7 +87,7 @@ def _note(fields: dict) -> Event:
     if not messages:
         raise UnsupportedEvent("freshdesk: the note event carries no text")
     kind = "private" if private else "public"
-    event_id = f"{fields['ticket_id']}:note-{kind}:{_digest(text or messages[0]['body'])}"
+    event_id = f"{fields['ticket_id']}:note-{kind}:{digest(text or messages[0]['body'])}"
     return Event(event_id, "note_added", _ticket(fields, messages), complete=False)
 
 
@@ -115,7 +102,7 @@ def _reply(fields: dict) -> Event:
     if is_ours(text):
         raise UnsupportedEvent("freshdesk: the reply is Trustdesk's own")
     messages = _description(fields) + [{"author_role": role, "body": text, "public": True}]
-    event_id = f"{fields['ticket_id']}:reply:{_digest(text)}"
+    event_id = f"{fields['ticket_id']}:reply:{digest(text)}"
     return Event(event_id, "reply_added", _ticket(fields, messages), complete=False)
 
 
@@ -144,16 +131,10 @@ class FreshdeskAdapter(Adapter):
 
     def parse(self, delivery: Delivery) -> Event:
         """The event in a verified delivery, dispatched on its type."""
-        try:
-            data = json.loads(delivery.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise NotJson(f"body is not JSON: {exc}") from None
+        data = read_json(delivery.body)
         if not isinstance(data, dict) or not isinstance(data.get("freshdesk_webhook"), dict):
             raise UnsupportedEvent("freshdesk: a body without a freshdesk_webhook object is not handled")
-        try:
-            fields = WebhookSchema().load(data)["freshdesk_webhook"]
-        except ValidationError as exc:
-            raise BadPayload("; ".join(flatten_errors(exc.messages)), exc.messages) from None
+        fields = load(WebhookSchema(), data)["freshdesk_webhook"]
         kind = _event_type(fields)
         parser = _PARSERS.get(kind)
         if parser is None:
@@ -176,17 +157,8 @@ class FreshdeskAdapter(Adapter):
     @staticmethod
     def _pages(api: ApiClient, path: str, params: dict) -> Iterator[list]:
         """Every page of a list endpoint, following the `Link: <...>; rel="next"` header."""
-        url: str | None = path
-        seen: set[str] = set()
-        while url and url not in seen:
-            seen.add(url)
-            response = api.request("GET", url, params=params if url == path else None)
-            try:
-                page = response.json()
-            except ValueError:
-                raise AdapterError(f"GET {url}: the answer is not JSON") from None
+        for page in api.pages(path, link_next, params):
             yield page if isinstance(page, list) else []
-            url = response.links.get("next", {}).get("url")
 
     def _conversations(self, api: ApiClient, ticket_id: str) -> Iterator[dict]:
         """The ticket's replies and notes, oldest first."""
@@ -203,19 +175,16 @@ class FreshdeskAdapter(Adapter):
         messages = self._opening(ticket) + [
             self._message(c, ticket.get("requester_id")) for c in self._conversations(api, ticket_id)
             if not is_ours(c.get("body")) and not is_ours(c.get("body_text"))]
-        try:
-            return load_ticket({
-                "source": self.name, "id": ticket.get("id", ticket_id), "subject": ticket.get("subject"),
-                "status": STATUSES.get(ticket.get("status"), str(ticket.get("status") or "")) or None,
-                "tags": ticket.get("tags") or [], "created_at": ticket.get("created_at"),
-                "updated_at": ticket.get("updated_at"),
-                "requester": {"id": ticket.get("requester_id"), "name": requester.get("name"),
-                              "email": requester.get("email")},
-                "assignee": {"id": ticket.get("responder_id")} if ticket.get("responder_id") else None,
-                "messages": messages,
-            })
-        except TicketError as exc:
-            raise AdapterError(f"freshdesk ticket {ticket_id}: {exc}") from None
+        return normalized_ticket(self.name, {
+            "id": ticket.get("id", ticket_id), "subject": ticket.get("subject"),
+            "status": STATUSES.get(ticket.get("status"), str(ticket.get("status") or "")) or None,
+            "tags": ticket.get("tags") or [], "created_at": ticket.get("created_at"),
+            "updated_at": ticket.get("updated_at"),
+            "requester": {"id": ticket.get("requester_id"), "name": requester.get("name"),
+                          "email": requester.get("email")},
+            "assignee": {"id": ticket.get("responder_id")} if ticket.get("responder_id") else None,
+            "messages": messages,
+        }, f"freshdesk ticket {ticket_id}")
 
     @staticmethod
     def _opening(ticket: dict) -> list[dict]:
@@ -239,8 +208,7 @@ class FreshdeskAdapter(Adapter):
 
     def recent_tickets(self, since: datetime) -> Iterable[str]:
         """Ids of tickets updated since `since`, oldest change first (Freshdesk serves at most 300 pages)."""
-        moment = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
-        params = {"updated_since": moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        params = {"updated_since": utc_z(since),
                   "order_by": "updated_at", "order_type": "asc", "per_page": PER_PAGE}
         seen: set[str] = set()
         for page in self._pages(self._api(), "/api/v2/tickets", params):

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+from marshmallow import fields, pre_load, validate
 
 from models.ticket import ROLES, Identifier
 
-
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
+from ..payloads import Lenient, drop_blanks
 
 
-class FieldsSchema(_Lenient):
+
+class FieldsSchema(Lenient):
     """The placeholders an automation rule's "Trigger webhook" action renders, plus our per-rule fields."""
 
     triggered_event = fields.String(load_default=None)
@@ -41,16 +39,16 @@ class FieldsSchema(_Lenient):
 
     @pre_load
     def _blank_is_absent(self, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        kept = {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+        kept = drop_blanks(data)
+        if not isinstance(kept, dict):
+            return kept
         for key in ("trustdesk_author_role", "trustdesk_event"):
             if isinstance(kept.get(key), str):
                 kept[key] = kept[key].strip().lower()
         return kept
 
 
-class WebhookSchema(_Lenient):
+class WebhookSchema(Lenient):
     """`{"freshdesk_webhook": {...}}`, the wrapper Zulip's template introduced and ours keeps."""
 
     freshdesk_webhook = fields.Nested(FieldsSchema, required=True)

@@ -20,18 +20,15 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import partial
 from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
-from marshmallow import ValidationError
-
-from models.ticket import TicketError, flatten_errors, load_ticket
-
-from ..base import (Adapter, AdapterError, BadPayload, Delivery, Event, Handshake, NotConfigured, NotJson, Note,
-                    Unauthorized, UnsupportedEvent, is_ours, same)
+from ..base import (Adapter, AdapterError, Delivery, Event, Handshake, NotConfigured, Note, Unauthorized,
+                    UnsupportedEvent, check_fresh, is_ours, same)
 from ..http import ApiClient
+from ..payloads import iso_from_unix, load, normalized_ticket, read_json
 from .schemas import CommentSchema, ConversationSchema, EventSchema, MessageSchema, TagSchema
 
 SIGNATURE_HEADER = "X-Front-Signature"
@@ -59,11 +56,6 @@ def app_signature(secret: str, timestamp: str, body: bytes) -> str:
 def rule_signature(secret: str, body: bytes) -> str:
     """X-Front-Signature of a rule webhook."""
     return _b64_hmac(secret, body, hashlib.sha1)
-
-
-def _iso(seconds: float | None) -> str | None:
-    """Front's unix seconds (with milliseconds) as ISO 8601 (UTC)."""
-    return None if seconds is None else datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
 
 
 def _teammate(person: dict | None) -> dict | None:
@@ -94,13 +86,13 @@ def message_entry(message: dict, inbound_by_default: bool | None = None) -> dict
     body = message.get("body") or message.get("text") or message.get("blurb") or ""
     return {"id": message["id"], "author_role": "customer" if inbound else "agent", "body": body,
             "author": _sender(message) if inbound else _teammate(message.get("author")),
-            "created_at": _iso(message.get("created_at")), "public": True}
+            "created_at": iso_from_unix(message.get("created_at")), "public": True}
 
 
 def comment_entry(comment: dict) -> dict:
     """A normalized internal comment: a private agent note."""
     return {"id": comment["id"], "author_role": "agent", "body": comment.get("body") or "",
-            "author": _teammate(comment.get("author")), "created_at": _iso(comment.get("posted_at")),
+            "author": _teammate(comment.get("author")), "created_at": iso_from_unix(comment.get("posted_at")),
             "public": False}
 
 
@@ -112,30 +104,27 @@ def conversation_fields(conv: dict) -> dict:
                   "email": handle if handle and "@" in handle else None} if recipient else None)
     return {"id": conv["id"], "subject": conv.get("subject"), "status": conv.get("status"),
             "tags": [t["name"] for t in conv.get("tags") or [] if t.get("name")],
-            "created_at": _iso(conv.get("created_at")), "requester": requester,
+            "created_at": iso_from_unix(conv.get("created_at")), "requester": requester,
             "assignee": _teammate(conv.get("assignee"))}
-
-
-def _load(schema: Any, data: Any, prefix: str) -> dict:
-    """Validate one part of a delivery or answer; BadPayload names each bad field."""
-    try:
-        return schema.load(data if isinstance(data, dict) else {"_": data})
-    except ValidationError as exc:
-        raise BadPayload("; ".join(flatten_errors(exc.messages, prefix)), {prefix: exc.messages}) from None
 
 
 def _on_message(event: dict, inbound: bool) -> dict:
     """inbound / outbound / out_reply: the conversation with the one message the event is about."""
-    message = _load(MessageSchema(), event["target"].get("data"), "target.data")
+    message = load(MessageSchema(), event["target"].get("data"), "target.data")
     return {**conversation_fields(event["conversation"]), "messages": [message_entry(message, inbound)]}
 
 
 def _on_comment(event: dict) -> dict:
     """comment: a teammate's internal comment; ours coming back is ignored."""
-    comment = _load(CommentSchema(), event["target"].get("data"), "target.data")
+    comment = load(CommentSchema(), event["target"].get("data"), "target.data")
     if is_ours(comment.get("body")):
         raise UnsupportedEvent("our own comment came back")
     return {**conversation_fields(event["conversation"]), "messages": [comment_entry(comment)]}
+
+
+def _next_page(page: Any, response: Any) -> str | None:
+    """A list's next page: `_pagination.next`, an absolute URL with its query."""
+    return ((page or {}).get("_pagination") or {}).get("next")
 
 
 HANDLERS: dict[str, Callable[[dict], dict]] = {
@@ -191,8 +180,7 @@ class FrontAdapter(Adapter):
         key = self.setting("WEBHOOK_SECRET")
         if not key or not timestamp.strip().isdigit():
             raise Unauthorized(f"{TIMESTAMP_HEADER} must be milliseconds, with the app signing key configured")
-        if abs(delivery.received_at - int(timestamp) / 1000) > TOLERANCE_SECONDS:
-            raise Unauthorized(f"{TIMESTAMP_HEADER} is more than {TOLERANCE_SECONDS // 60} minutes off")
+        check_fresh(delivery, int(timestamp) / 1000, TIMESTAMP_HEADER, TOLERANCE_SECONDS)
         if not same(signature, app_signature(key, timestamp.strip(), delivery.body)):
             raise Unauthorized("signature does not match")
 
@@ -213,19 +201,12 @@ class FrontAdapter(Adapter):
 
     def parse(self, delivery: Delivery) -> Event:
         """The event through the type table; one message each, so never the whole conversation."""
-        try:
-            data = json.loads(delivery.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise NotJson(f"body is not JSON: {exc}") from None
-        raw, event_type = _unwrap(data)
+        raw, event_type = _unwrap(read_json(delivery.body))
         handler = HANDLERS.get(event_type) if isinstance(event_type, str) else None
         if handler is None:
             raise UnsupportedEvent(f"Front event type {event_type!r} is not handled")
-        event = _load(EventSchema(), {**raw, "type": event_type}, "event")
-        try:
-            ticket = load_ticket({"source": self.name, **handler(event)})
-        except TicketError as exc:
-            raise BadPayload(f"event: {exc}", {"event": str(exc)}) from None
+        event = load(EventSchema(), {**raw, "type": event_type}, "event")
+        ticket = normalized_ticket(self.name, handler(event), "event")
         return Event(event["id"], event_type, ticket, complete=False)
 
     # --- Core API -------------------------------------------------------------------
@@ -245,19 +226,16 @@ class FrontAdapter(Adapter):
     @staticmethod
     def _pages(api: ApiClient, path: str, params: dict | None = None) -> Iterator[dict]:
         """Every `_results` item of a list, following `_pagination.next` (an absolute URL with its query)."""
-        url: str | None = path
-        while url:
-            page = api.json("GET", url, params=params) or {}
-            yield from page.get("_results") or []
-            url, params = (page.get("_pagination") or {}).get("next"), None
+        for page in api.pages(path, _next_page, params):
+            yield from (page or {}).get("_results") or []
 
     def fetch_ticket(self, ticket_id: str) -> dict:
         """The conversation with all its messages and teammates' comments, oldest first, without ours."""
         api, cid = self._api(), quote(ticket_id, safe="")
-        conv = _load(ConversationSchema(), api.json("GET", f"/conversations/{cid}"), "conversation")
-        messages = [message_entry(_load(MessageSchema(), m, "message"))
+        conv = load(ConversationSchema(), api.json("GET", f"/conversations/{cid}"), "conversation")
+        messages = [message_entry(load(MessageSchema(), m, "message"))
                     for m in self._pages(api, f"/conversations/{cid}/messages") if not m.get("is_draft")]
-        comments = [comment_entry(_load(CommentSchema(), c, "comment"))
+        comments = [comment_entry(load(CommentSchema(), c, "comment"))
                     for c in self._pages(api, f"/conversations/{cid}/comments")]
         entries = [m for m in messages + comments if not is_ours(m["body"])]
         entries.sort(key=lambda m: m["created_at"] or "")
@@ -290,7 +268,7 @@ class FrontAdapter(Adapter):
         """Ids of the named tags, creating company tags that do not exist yet."""
         known = {}
         for raw in self._pages(api, "/tags"):
-            tag = _load(TagSchema(), raw, "tag")
+            tag = load(TagSchema(), raw, "tag")
             known.setdefault(tag.get("name"), tag.get("id"))
         ids = []
         for name in names:

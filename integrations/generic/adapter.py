@@ -11,12 +11,9 @@ from __future__ import annotations
 import json
 import time
 
-from marshmallow import ValidationError
-
-from models.ticket import TicketError, flatten_errors, load_ticket
-
-from ..base import Adapter, BadPayload, Delivery, Event, NotConfigured, NotJson, Note, Unauthorized, hmac_sha256_hex, same
+from ..base import Adapter, Delivery, Event, NotConfigured, Note, Unauthorized, check_fresh, hmac_sha256_hex, same
 from ..http import ApiClient
+from ..payloads import load, normalized_ticket, read_json
 from .schemas import GenericDeliverySchema
 
 TOLERANCE_SECONDS = 300
@@ -49,26 +46,14 @@ class GenericAdapter(Adapter):
             sent_at = int(timestamp)
         except ValueError:
             raise Unauthorized(f"{TIMESTAMP_HEADER} must be unix seconds") from None
-        if abs(delivery.received_at - sent_at) > TOLERANCE_SECONDS:
-            raise Unauthorized(f"{TIMESTAMP_HEADER} is more than {TOLERANCE_SECONDS // 60} minutes off")
+        check_fresh(delivery, sent_at, TIMESTAMP_HEADER, TOLERANCE_SECONDS)
         if not same(signature.strip(), sign(self.secret, timestamp, delivery.body)):
             raise Unauthorized("signature does not match")
 
     def parse(self, delivery: Delivery) -> Event:
         """The event id and the normalized ticket; errors name each bad field."""
-        try:
-            data = json.loads(delivery.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise NotJson(f"body is not JSON: {exc}") from None
-        try:
-            envelope = GenericDeliverySchema().load(data if isinstance(data, dict) else {"_": data})
-        except ValidationError as exc:
-            raise BadPayload("; ".join(flatten_errors(exc.messages)), exc.messages) from None
-        try:
-            ticket = load_ticket({"source": self.name, **envelope["ticket"]})
-        except TicketError as exc:
-            raise BadPayload(f"ticket: {exc}", {"ticket": str(exc)}) from None
-        return Event(envelope["event_id"], "ticket", ticket)
+        envelope = load(GenericDeliverySchema(), read_json(delivery.body))
+        return Event(envelope["event_id"], "ticket", normalized_ticket(self.name, envelope["ticket"]))
 
     @property
     def can_write_back(self) -> bool:

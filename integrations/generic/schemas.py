@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import fields, validate
+
+from ..payloads import Lenient
 
 
-class GenericDeliverySchema(Schema):
+class GenericDeliverySchema(Lenient):
     """`{"event_id": "...", "ticket": {...normalized ticket...}}`; the ticket is validated separately."""
-
-    class Meta:
-        unknown = EXCLUDE
 
     event_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     ticket = fields.Dict(required=True)

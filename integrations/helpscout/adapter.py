@@ -16,18 +16,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
-from models.ticket import TicketError, flatten_errors, load_ticket
-
-from ..base import (Adapter, BadPayload, Delivery, Event, NotConfigured, NotJson, Note, Unauthorized,
-                    UnsupportedEvent, is_ours, same)
+from ..base import (Adapter, BadPayload, Delivery, Event, NotConfigured, Note, Unauthorized, UnsupportedEvent,
+                    is_ours, same)
 from ..http import ApiClient
+from ..payloads import digest, load, normalized_ticket, read_json, utc_z
 from .schemas import ConversationPageSchema, ConversationSchema, ThreadPageSchema
 
 DEFAULT_BASE_URL = "https://api.helpscout.net"
@@ -103,12 +101,13 @@ def _message(thread: Mapping[str, Any]) -> dict:
             "created_at": thread.get("createdAt"), "public": kind != "note"}
 
 
-def _load(schema: Schema, data: Any) -> dict:
-    """Validate part of a payload or answer; BadPayload names each bad field."""
-    try:
-        return schema.load(data if isinstance(data, dict) else {"_": data})
-    except ValidationError as exc:
-        raise BadPayload("; ".join(flatten_errors(exc.messages)), exc.messages) from None
+def _hal_pages(api: ApiClient, path: str, params: dict, schema: Schema) -> Iterator[dict]:
+    """Each page of a HAL list (loaded with `schema`), up to its `page.totalPages`."""
+    for number, answer in enumerate(api.numbered_pages(path, params), start=1):
+        page = load(schema, answer)
+        yield page
+        if number >= (page.get("page") or {}).get("totalPages", 1):
+            return
 
 
 class HelpScoutAdapter(Adapter):
@@ -138,14 +137,11 @@ class HelpScoutAdapter(Adapter):
 
     def parse(self, delivery: Delivery) -> Event:
         """The conversation of a message event; the event from its header, else inferred from the body."""
-        try:
-            data = json.loads(delivery.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise NotJson(f"body is not JSON: {exc}") from None
+        data = read_json(delivery.body)
         event = (delivery.header(EVENT_HEADER) or "").strip() or infer_event(data)
         if event not in EVENTS:
             raise UnsupportedEvent(f"Help Scout event {event or 'unknown'} carries no new message")
-        conversation = _load(ConversationSchema(), data)
+        conversation = load(ConversationSchema(), data)
         if not (conversation.get("embedded") or {}).get("threads"):
             return self._from_preview(event, conversation)
         threads = conversation["embedded"]["threads"]
@@ -170,8 +166,7 @@ class HelpScoutAdapter(Adapter):
                        and (conversation.get("createdBy") or {}).get("type") == "customer")
         message = {"id": None, "author_role": "customer" if by_customer else "agent", "body": preview}
         ticket = self._ticket(conversation, [], extra=[message])
-        digest = hashlib.sha256(preview.encode("utf-8")).hexdigest()[:16]
-        return Event(f"{conversation['id']}:{event}:{digest}", event, ticket, complete=False)
+        return Event(f"{conversation['id']}:{event}:{digest(preview)}", event, ticket, complete=False)
 
     def _ticket(self, conversation: Mapping[str, Any], threads: Iterable[Mapping[str, Any]],
                 extra: list[dict] | None = None) -> dict:
@@ -179,16 +174,13 @@ class HelpScoutAdapter(Adapter):
         ordered = sorted((t for t in threads if _is_message(t) and not is_ours(t["body"])),
                          key=lambda t: (t.get("createdAt") or "", t["id"]))
         customer, assignee = conversation.get("primaryCustomer") or {}, conversation.get("assignee")
-        try:
-            return load_ticket({
-                "source": self.name, "id": conversation["id"], "subject": conversation.get("subject"),
-                "status": conversation.get("status"), "tags": conversation.get("tags") or [],
-                "created_at": conversation.get("createdAt"), "updated_at": conversation.get("userUpdatedAt"),
-                "requester": {"id": customer.get("id"), "name": _name(customer), "email": customer.get("email")},
-                "assignee": {"id": assignee.get("id"), "name": _name(assignee)} if assignee else None,
-                "messages": [_message(t) for t in ordered] + (extra or [])})
-        except TicketError as exc:
-            raise BadPayload(f"ticket: {exc}", {"ticket": str(exc)}) from None
+        return normalized_ticket(self.name, {
+            "id": conversation["id"], "subject": conversation.get("subject"),
+            "status": conversation.get("status"), "tags": conversation.get("tags") or [],
+            "created_at": conversation.get("createdAt"), "updated_at": conversation.get("userUpdatedAt"),
+            "requester": {"id": customer.get("id"), "name": _name(customer), "email": customer.get("email")},
+            "assignee": {"id": assignee.get("id"), "name": _name(assignee)} if assignee else None,
+            "messages": [_message(t) for t in ordered] + (extra or [])})
 
     # --- Mailbox API 2.0 --------------------------------------------------------------
 
@@ -225,33 +217,20 @@ class HelpScoutAdapter(Adapter):
 
     def _threads(self, api: ApiClient, conversation_id: str) -> Iterator[dict]:
         """Every thread of a conversation, following the HAL pages."""
-        number = 1
-        while True:
-            page = _load(ThreadPageSchema(), api.json(
-                "GET", f"/v2/conversations/{conversation_id}/threads", params={"page": number}))
+        for page in _hal_pages(api, f"/v2/conversations/{conversation_id}/threads", {}, ThreadPageSchema()):
             yield from (page.get("embedded") or {}).get("threads") or []
-            if number >= (page.get("page") or {}).get("totalPages", 1):
-                return
-            number += 1
 
     def fetch_ticket(self, ticket_id: str) -> dict:
         """The conversation with all its threads (every page), without Trustdesk's notes."""
         api = self._api()
-        conversation = _load(ConversationSchema(), api.json("GET", f"/v2/conversations/{ticket_id}"))
+        conversation = load(ConversationSchema(), api.json("GET", f"/v2/conversations/{ticket_id}"))
         return self._ticket(conversation, list(self._threads(api, ticket_id)))
 
     def recent_tickets(self, since: datetime) -> Iterable[str]:
         """Ids of conversations modified since `since`, in any status, page by page."""
-        api = self._api()
-        since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
-        params: dict[str, Any] = {"status": "all", "page": 1,
-                                  "modifiedSince": since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        while True:
-            page = _load(ConversationPageSchema(), api.json("GET", "/v2/conversations", params=params))
+        params = {"status": "all", "modifiedSince": utc_z(since)}
+        for page in _hal_pages(self._api(), "/v2/conversations", params, ConversationPageSchema()):
             yield from (str(c["id"]) for c in (page.get("embedded") or {}).get("conversations") or [])
-            if params["page"] >= (page.get("page") or {}).get("totalPages", 1):
-                return
-            params = {**params, "page": params["page"] + 1}
 
     def write_back(self, note: Note) -> None:
         """Post one note unless its marker is there, then PUT the merged tag set (the API replaces it)."""
@@ -259,7 +238,7 @@ class HelpScoutAdapter(Adapter):
         conversation_path = f"/v2/conversations/{note.ticket_id}"
         if not any(note.marker in (t.get("body") or "") for t in self._threads(api, note.ticket_id)):
             api.request("POST", f"{conversation_path}/notes", json={"text": note.html})
-        conversation = _load(ConversationSchema(), api.json("GET", conversation_path))
+        conversation = load(ConversationSchema(), api.json("GET", conversation_path))
         current = list(conversation.get("tags") or [])
         missing = [tag for tag in note.tags if tag not in current]
         if missing:

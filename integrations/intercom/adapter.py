@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from datetime import datetime
+from typing import Callable, Iterator
 from urllib.parse import quote
 
-from marshmallow import ValidationError
-
-from models.ticket import TicketError, flatten_errors, load_ticket
-
-from ..base import (Adapter, AdapterError, BadPayload, Delivery, Event, NotConfigured, NotJson, Note, Unauthorized,
-                    UnsupportedEvent, is_ours, same)
+from ..base import (Adapter, AdapterError, Delivery, Event, NotConfigured, Note, Unauthorized, UnsupportedEvent,
+                    is_ours, same)
 from ..http import ApiClient
+from ..payloads import iso_from_unix, load, normalized_ticket, read_json
 from .schemas import ConversationSchema, NotificationSchema, TicketReplySchema, TicketSchema
 
 SIGNATURE_HEADER = "X-Hub-Signature"
@@ -42,11 +38,6 @@ def sign(secret: str, body: bytes) -> str:
     return "sha1=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha1).hexdigest()
 
 
-def _iso(timestamp: int | None) -> str | None:
-    """Intercom's unix seconds as ISO 8601 (UTC)."""
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat()
-
-
 def _message(part: dict, fallback_id: str | None = None) -> dict | None:
     """A normalized message from a part or opening message; None for parts without text or a known author."""
     author = part.get("author") or {}
@@ -56,7 +47,7 @@ def _message(part: dict, fallback_id: str | None = None) -> dict | None:
         return None
     return {"id": part.get("id") or fallback_id, "author_role": role, "body": body,
             "author": {"id": author.get("id"), "name": author.get("name") or author.get("email")},
-            "created_at": _iso(part.get("created_at")), "public": part.get("part_type") != "note"}
+            "created_at": iso_from_unix(part.get("created_at")), "public": part.get("part_type") != "note"}
 
 
 def _messages(candidates: list[dict | None]) -> list[dict]:
@@ -95,8 +86,8 @@ def conversation_ticket(conv: dict) -> dict:
     assignee = conv.get("assignee") or {}
     assignee_id = assignee.get("id") if assignee.get("type") == "admin" else conv.get("admin_assignee_id")
     return {"id": conv["id"], "subject": opening.get("subject") or conv.get("title") or None,
-            "status": conv.get("state"), "tags": _tags(conv), "created_at": _iso(conv.get("created_at")),
-            "updated_at": _iso(conv.get("updated_at")), "requester": _requester(conv),
+            "status": conv.get("state"), "tags": _tags(conv), "created_at": iso_from_unix(conv.get("created_at")),
+            "updated_at": iso_from_unix(conv.get("updated_at")), "requester": _requester(conv),
             "assignee": {"id": assignee_id, "name": assignee.get("name")} if assignee_id not in (None, "0") else None,
             "messages": _messages([first, *(_message(p) for p in parts)])}
 
@@ -117,18 +108,10 @@ def ticket_ticket(ticket: dict, extra: list[dict] = ()) -> dict:
     parts = (ticket.get("ticket_parts") or {}).get("ticket_parts") or []
     assignee_id = ticket.get("admin_assignee_id")
     return {"id": TICKET_PREFIX + ticket["id"], "subject": attributes.get("_default_title_"),
-            "status": _state(ticket), "tags": _tags(ticket), "created_at": _iso(ticket.get("created_at")),
-            "updated_at": _iso(ticket.get("updated_at")), "requester": requester,
+            "status": _state(ticket), "tags": _tags(ticket), "created_at": iso_from_unix(ticket.get("created_at")),
+            "updated_at": iso_from_unix(ticket.get("updated_at")), "requester": requester,
             "assignee": {"id": assignee_id} if assignee_id not in (None, "0") else None,
             "messages": _messages([description, *(_message(p) for p in [*parts, *extra])])}
-
-
-def _load(schema: Any, data: Any, prefix: str) -> dict:
-    """Validate one part of a delivery; BadPayload names each bad field."""
-    try:
-        return schema.load(data if isinstance(data, dict) else {"_": data})
-    except ValidationError as exc:
-        raise BadPayload("; ".join(flatten_errors(exc.messages, prefix)), {prefix: exc.messages}) from None
 
 
 def _newest_is_ours(parts: list[dict]) -> bool:
@@ -138,7 +121,7 @@ def _newest_is_ours(parts: list[dict]) -> bool:
 
 def _conversation_event(item: dict, created: bool) -> tuple[dict, bool]:
     """A conversation topic: whole when just created, else only the newest part is in the delivery."""
-    conv = _load(ConversationSchema(), item, "data.item")
+    conv = load(ConversationSchema(), item, "data.item")
     parts = (conv.get("conversation_parts") or {}).get("conversation_parts") or []
     if _newest_is_ours(parts):
         raise UnsupportedEvent("our own note came back")
@@ -147,7 +130,7 @@ def _conversation_event(item: dict, created: bool) -> tuple[dict, bool]:
 
 def _ticket_created(item: dict) -> tuple[dict, bool]:
     """ticket.created: the item is the ticket with its parts so far."""
-    ticket = _load(TicketSchema(), item, "data.item")
+    ticket = load(TicketSchema(), item, "data.item")
     listed = (ticket.get("ticket_parts") or {})
     complete = len(listed.get("ticket_parts") or []) >= (listed.get("total_count") or 0)
     return ticket_ticket(ticket), complete
@@ -155,7 +138,7 @@ def _ticket_created(item: dict) -> tuple[dict, bool]:
 
 def _ticket_replied(item: dict) -> tuple[dict, bool]:
     """ticket.contact.replied: the ticket plus the new part."""
-    reply = _load(TicketReplySchema(), item, "data.item")
+    reply = load(TicketReplySchema(), item, "data.item")
     ticket, listed = reply["ticket"], (reply["ticket"].get("ticket_parts") or {})
     complete = len(listed.get("ticket_parts") or []) >= (listed.get("total_count") or 0)
     return ticket_ticket(ticket, [reply["ticket_part"]]), complete
@@ -169,6 +152,12 @@ TOPICS: dict[str, Callable[[dict], tuple[dict, bool]]] = {
     "ticket.created": _ticket_created,
     "ticket.contact.replied": _ticket_replied,
 }
+
+
+def _next_search(query: dict, page: dict) -> dict | None:
+    """The search's next request: the same query, starting after the answer's cursor."""
+    cursor = ((page.get("pages") or {}).get("next") or {}).get("starting_after")
+    return {**query, "pagination": {"per_page": SEARCH_PAGE_SIZE, "starting_after": cursor}} if cursor else None
 
 
 def _split(ticket_id: str) -> tuple[str, str]:
@@ -201,21 +190,14 @@ class IntercomAdapter(Adapter):
 
     def parse(self, delivery: Delivery) -> Event:
         """The notification's event through the topic table; other topics and our own notes are ignored."""
-        try:
-            data = json.loads(delivery.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise NotJson(f"body is not JSON: {exc}") from None
+        data = read_json(delivery.body)
         topic = data.get("topic") if isinstance(data, dict) else None
         handler = TOPICS.get(topic) if isinstance(topic, str) else None
         if handler is None:
             raise UnsupportedEvent(f"Intercom topic {topic!r} is not handled")
-        envelope = _load(NotificationSchema(), data, "")
+        envelope = load(NotificationSchema(), data)
         ticket, complete = handler(envelope["data"].get("item"))
-        try:
-            normalized = load_ticket({"source": self.name, **ticket})
-        except TicketError as exc:
-            raise BadPayload(f"data.item: {exc}", {"data.item": str(exc)}) from None
-        return Event(envelope["id"], topic, normalized, complete=complete)
+        return Event(envelope["id"], topic, normalized_ticket(self.name, ticket, "data.item"), complete=complete)
 
     # --- REST API -------------------------------------------------------------------
 
@@ -238,7 +220,7 @@ class IntercomAdapter(Adapter):
         kind, raw = _split(ticket_id)
         obj = api.json("GET", f"/{kind}/{raw}") or {}
         schema = TicketSchema() if kind == "tickets" else ConversationSchema()
-        return kind, raw, _load(schema, obj, kind)
+        return kind, raw, load(schema, obj, kind)
 
     def fetch_ticket(self, ticket_id: str) -> dict:
         """The whole conversation (up to the 500 parts Intercom returns) without our notes."""
@@ -251,14 +233,9 @@ class IntercomAdapter(Adapter):
         api = self._api()
         query = {"query": {"field": "updated_at", "operator": ">", "value": int(since.timestamp())},
                  "pagination": {"per_page": SEARCH_PAGE_SIZE}}
-        while True:
-            page = api.json("POST", "/conversations/search", json=query) or {}
+        for page in api.searched_pages("/conversations/search", query, _next_search):
             for conversation in page.get("conversations") or []:
                 yield str(conversation["id"])
-            cursor = ((page.get("pages") or {}).get("next") or {}).get("starting_after")
-            if not cursor:
-                return
-            query["pagination"] = {"per_page": SEARCH_PAGE_SIZE, "starting_after": cursor}
 
     def write_back(self, note: Note) -> None:
         """One admin note (unless its marker is there already), then each missing tag attached by id."""

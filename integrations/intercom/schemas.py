@@ -7,144 +7,136 @@ read. Everything else Intercom adds is ignored (unknown fields EXCLUDE).
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import fields
 
 from models.ticket import Identifier
 
-
-class _Lenient(Schema):
-    """Ignore every field Trustdesk does not read."""
-
-    class Meta:
-        unknown = EXCLUDE
+from ..payloads import Lenient, optional
 
 
-def _optional(field: type[fields.Field] = fields.String, **kwargs) -> fields.Field:
-    """A field that may be absent or null."""
-    return field(load_default=None, allow_none=True, **kwargs)
 
 
-class AuthorSchema(_Lenient):
+class AuthorSchema(Lenient):
     """Who wrote a message or part: `type` is user, lead, contact, admin, bot or team."""
 
-    type = _optional()
-    id = _optional(Identifier)
-    name = _optional()
-    email = _optional()
+    type = optional()
+    id = optional(Identifier)
+    name = optional()
+    email = optional()
 
 
-class PartSchema(_Lenient):
+class PartSchema(Lenient):
     """One conversation or ticket part: a reply, a note, an assignment carrying a message, a bot notice."""
 
     id = Identifier(required=True)
-    part_type = _optional()
-    body = _optional()
-    created_at = _optional(fields.Integer)
-    author = fields.Nested(AuthorSchema, load_default=None, allow_none=True)
+    part_type = optional()
+    body = optional()
+    created_at = optional(fields.Integer)
+    author = optional(fields.Nested, AuthorSchema)
 
 
-class MessageSchema(_Lenient):
+class MessageSchema(Lenient):
     """The message that opened a conversation (`source`, or `conversation_message` in older payloads)."""
 
-    id = _optional(Identifier)
-    subject = _optional()
-    body = _optional()
-    author = fields.Nested(AuthorSchema, load_default=None, allow_none=True)
+    id = optional(Identifier)
+    subject = optional()
+    body = optional()
+    author = optional(fields.Nested, AuthorSchema)
 
 
-class ConversationPartsSchema(_Lenient):
+class ConversationPartsSchema(Lenient):
     """`conversation_parts`: webhooks carry only the newest part, the REST API up to 500."""
 
     conversation_parts = fields.List(fields.Nested(PartSchema), load_default=list)
-    total_count = _optional(fields.Integer)
+    total_count = optional(fields.Integer)
 
 
-class TicketPartsSchema(_Lenient):
+class TicketPartsSchema(Lenient):
     """`ticket_parts` of a ticket (up to 500)."""
 
     ticket_parts = fields.List(fields.Nested(PartSchema), load_default=list)
-    total_count = _optional(fields.Integer)
+    total_count = optional(fields.Integer)
 
 
-class TagSchema(_Lenient):
+class TagSchema(Lenient):
     """A workspace tag applied to a conversation."""
 
-    id = _optional(Identifier)
-    name = _optional()
+    id = optional(Identifier)
+    name = optional()
 
 
-class TagListSchema(_Lenient):
+class TagListSchema(Lenient):
     """`tags`: `{"type": "tag.list", "tags": [...]}`."""
 
     tags = fields.List(fields.Nested(TagSchema), load_default=list)
 
 
-class ContactSchema(_Lenient):
+class ContactSchema(Lenient):
     """A customer reference: `user` in older payloads, an entry of `contacts.contacts` in newer ones."""
 
-    type = _optional()
-    id = _optional(Identifier)
-    name = _optional()
-    email = _optional()
+    type = optional()
+    id = optional(Identifier)
+    name = optional()
+    email = optional()
 
 
-class ContactListSchema(_Lenient):
+class ContactListSchema(Lenient):
     """`contacts`: `{"type": "contact.list", "contacts": [...]}`."""
 
     contacts = fields.List(fields.Nested(ContactSchema), load_default=list)
 
 
-class AssigneeSchema(_Lenient):
+class AssigneeSchema(Lenient):
     """The admin a conversation is assigned to (older payloads; newer ones give `admin_assignee_id`)."""
 
-    type = _optional()
-    id = _optional(Identifier)
-    name = _optional()
+    type = optional()
+    id = optional(Identifier)
+    name = optional()
 
 
-class ConversationSchema(_Lenient):
+class ConversationSchema(Lenient):
     """A conversation, from a webhook item or from GET /conversations/{id}."""
 
     id = Identifier(required=True)
-    created_at = _optional(fields.Integer)
-    updated_at = _optional(fields.Integer)
-    state = _optional()
-    title = _optional()
-    user = fields.Nested(ContactSchema, load_default=None, allow_none=True)
-    contacts = fields.Nested(ContactListSchema, load_default=None, allow_none=True)
-    assignee = fields.Nested(AssigneeSchema, load_default=None, allow_none=True)
-    admin_assignee_id = _optional(Identifier)
-    conversation_message = fields.Nested(MessageSchema, load_default=None, allow_none=True)
-    source = fields.Nested(MessageSchema, load_default=None, allow_none=True)
-    conversation_parts = fields.Nested(ConversationPartsSchema, load_default=None, allow_none=True)
-    tags = fields.Nested(TagListSchema, load_default=None, allow_none=True)
+    created_at = optional(fields.Integer)
+    updated_at = optional(fields.Integer)
+    state = optional()
+    title = optional()
+    user = optional(fields.Nested, ContactSchema)
+    contacts = optional(fields.Nested, ContactListSchema)
+    assignee = optional(fields.Nested, AssigneeSchema)
+    admin_assignee_id = optional(Identifier)
+    conversation_message = optional(fields.Nested, MessageSchema)
+    source = optional(fields.Nested, MessageSchema)
+    conversation_parts = optional(fields.Nested, ConversationPartsSchema)
+    tags = optional(fields.Nested, TagListSchema)
 
 
-class TicketSchema(_Lenient):
+class TicketSchema(Lenient):
     """A ticket, from a webhook item or from GET /tickets/{id}; `id` is the API id, not the Inbox number."""
 
     id = Identifier(required=True)
-    ticket_id = _optional(Identifier)
+    ticket_id = optional(Identifier)
     ticket_attributes = fields.Dict(load_default=dict)
     # An object in webhooks, a plain string in some API versions.
-    ticket_state = fields.Raw(load_default=None, allow_none=True)
-    contacts = fields.Nested(ContactListSchema, load_default=None, allow_none=True)
-    admin_assignee_id = _optional(Identifier)
-    created_at = _optional(fields.Integer)
-    updated_at = _optional(fields.Integer)
-    ticket_parts = fields.Nested(TicketPartsSchema, load_default=None, allow_none=True)
+    ticket_state = optional(fields.Raw)
+    contacts = optional(fields.Nested, ContactListSchema)
+    admin_assignee_id = optional(Identifier)
+    created_at = optional(fields.Integer)
+    updated_at = optional(fields.Integer)
+    ticket_parts = optional(fields.Nested, TicketPartsSchema)
     # Not in every API version's ticket model; read leniently (a tag.list object or a bare list).
-    tags = fields.Raw(load_default=None, allow_none=True)
+    tags = optional(fields.Raw)
 
 
-class TicketReplySchema(_Lenient):
+class TicketReplySchema(Lenient):
     """The item of `ticket.contact.replied`: `{"type": "ticket_ticket_part", "ticket": ..., "ticket_part": ...}`."""
 
     ticket = fields.Nested(TicketSchema, required=True)
     ticket_part = fields.Nested(PartSchema, required=True)
 
 
-class NotificationSchema(_Lenient):
+class NotificationSchema(Lenient):
     """The webhook envelope: `{"type": "notification_event", "id": "notif_...", "topic", "data": {"item"}}`."""
 
     id = fields.String(required=True)

@@ -14,19 +14,15 @@ Other updates (labels, status, fields) and our own comments are acknowledged and
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from marshmallow import Schema, ValidationError
-
-from models.ticket import TicketError, flatten_errors, load_ticket
-
-from ..base import (Adapter, BadPayload, Delivery, Event, NotConfigured, NotJson, Note, Unauthorized,
-                    UnsupportedEvent, hmac_sha256_hex, is_ours, same, verify_shared_secret)
+from ..base import (Adapter, BadPayload, Delivery, Event, NotConfigured, Note, Unauthorized, UnsupportedEvent,
+                    hmac_sha256_hex, is_ours, same, verify_shared_secret)
 from ..http import ApiClient
+from ..payloads import load, normalized_ticket, read_json
 from .schemas import CommentEventSchema, CommentPageSchema, IssueEventSchema, IssueSchema
 
 SIGNATURE_HEADER = "X-Hub-Signature"
@@ -107,14 +103,6 @@ def _person(user: Mapping[str, Any] | None) -> dict | None:
     return {"id": user.get("accountId") or user.get("key") or user.get("name"), "name": user.get("displayName")}
 
 
-def _load(schema: Schema, data: Any) -> dict:
-    """Validate part of a payload; BadPayload names each bad field."""
-    try:
-        return schema.load(data if isinstance(data, dict) else {"_": data})
-    except ValidationError as exc:
-        raise BadPayload("; ".join(flatten_errors(exc.messages)), exc.messages) from None
-
-
 class JiraAdapter(Adapter):
     """Jira Cloud and Jira Service Management: admin webhooks or Automation web requests, REST write-back."""
 
@@ -138,10 +126,7 @@ class JiraAdapter(Adapter):
 
     def parse(self, delivery: Delivery) -> Event:
         """The event in a delivery: its type through ROUTES, then that type's builder."""
-        try:
-            data = json.loads(delivery.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise NotJson(f"body is not JSON: {exc}") from None
+        data = read_json(delivery.body)
         kind = _route(data)
         return self._builders()[kind](kind, data)
 
@@ -152,7 +137,7 @@ class JiraAdapter(Adapter):
 
     def _issue_created(self, kind: str, data: Any) -> Event:
         """A new issue: its description (or summary) as the requester's message; nothing else exists yet."""
-        issue = _load(IssueEventSchema(), data)["issue"]
+        issue = load(IssueEventSchema(), data)["issue"]
         messages = _opening(issue, summary_fallback=True)
         if not messages:
             raise BadPayload("issue.fields: neither description nor summary", {"issue": {"fields": ["No text."]}})
@@ -161,7 +146,7 @@ class JiraAdapter(Adapter):
 
     def _comment(self, kind: str, data: Any) -> Event:
         """One new comment (ours ignored); the rest of the conversation is fetched, so complete=False."""
-        envelope = _load(CommentEventSchema(), data)
+        envelope = load(CommentEventSchema(), data)
         comment, issue = envelope["comment"], envelope.get("issue") or {}
         issue_id = issue.get("id") or _issue_id_from(comment.get("url"))
         text = body_text(comment["body"])
@@ -174,15 +159,12 @@ class JiraAdapter(Adapter):
 
     def _ticket(self, issue_id: str, fields: Mapping[str, Any], messages: list[dict]) -> dict:
         """The normalized ticket of an issue; BadPayload if it does not validate."""
-        try:
-            return load_ticket({
-                "source": self.name, "id": issue_id, "subject": fields.get("summary"),
-                "status": (fields.get("status") or {}).get("name"), "tags": fields.get("labels") or [],
-                "created_at": fields.get("created"), "updated_at": fields.get("updated"),
-                "requester": _requester(fields.get("reporter")), "assignee": _person(fields.get("assignee")),
-                "messages": messages})
-        except TicketError as exc:
-            raise BadPayload(f"ticket: {exc}", {"ticket": str(exc)}) from None
+        return normalized_ticket(self.name, {
+            "id": issue_id, "subject": fields.get("summary"),
+            "status": (fields.get("status") or {}).get("name"), "tags": fields.get("labels") or [],
+            "created_at": fields.get("created"), "updated_at": fields.get("updated"),
+            "requester": _requester(fields.get("reporter")), "assignee": _person(fields.get("assignee")),
+            "messages": messages})
 
     # --- REST API ---------------------------------------------------------------
 
@@ -200,7 +182,7 @@ class JiraAdapter(Adapter):
     def fetch_ticket(self, ticket_id: str) -> dict:
         """The issue with its description and every comment (all pages), without Trustdesk's own."""
         api = self._api()
-        issue = _load(IssueSchema(), api.json("GET", f"/rest/api/3/issue/{ticket_id}", params={"fields": ISSUE_FIELDS}))
+        issue = load(IssueSchema(), api.json("GET", f"/rest/api/3/issue/{ticket_id}", params={"fields": ISSUE_FIELDS}))
         fields = issue.get("issue_fields") or {}
         comments = [c for c in self._comments(api, ticket_id) if not is_ours(body_text(c["body"]))]
         replies = [_comment_message(c, fields.get("reporter")) for c in comments]
@@ -211,7 +193,7 @@ class JiraAdapter(Adapter):
         """Every comment of an issue, following startAt/maxResults/total."""
         start = 0
         while True:
-            page = _load(CommentPageSchema(), api.json(
+            page = load(CommentPageSchema(), api.json(
                 "GET", f"/rest/api/3/issue/{issue_id}/comment",
                 params={"startAt": start, "maxResults": PAGE_SIZE, "expand": "properties"}))
             yield from page["comments"]
@@ -227,13 +209,8 @@ class JiraAdapter(Adapter):
         minutes = max(1, math.ceil((datetime.now(timezone.utc) - since).total_seconds() / 60))
         body: dict[str, Any] = {"jql": f"updated >= -{minutes}m ORDER BY updated ASC",
                                 "fields": ["id"], "maxResults": PAGE_SIZE}
-        while True:
-            page = api.json("POST", "/rest/api/3/search/jql", json=body) or {}
+        for page in api.searched_pages("/rest/api/3/search/jql", body, _next_search):
             yield from (str(issue["id"]) for issue in page.get("issues") or [])
-            token = page.get("nextPageToken")
-            if not token or page.get("isLast"):
-                return
-            body = {**body, "nextPageToken": token}
 
     def write_back(self, note: Note) -> None:
         """Post one internal JSM comment unless its marker is there already, then add the labels."""
@@ -245,6 +222,12 @@ class JiraAdapter(Adapter):
             # "update" with "add" appends labels server-side; "fields": {"labels": [...]} would replace them.
             api.request("PUT", f"/rest/api/3/issue/{note.ticket_id}",
                         json={"update": {"labels": [{"add": tag} for tag in note.tags]}})
+
+
+def _next_search(body: dict, page: dict) -> dict | None:
+    """The enhanced JQL search's next request: the same query with the answer's nextPageToken."""
+    token = page.get("nextPageToken")
+    return None if not token or page.get("isLast") else {**body, "nextPageToken": token}
 
 
 def _route(data: Any) -> str:

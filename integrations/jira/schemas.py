@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import ValidationError, fields
 
+from ..payloads import Lenient, optional
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
 
 
 class TextOrDocument(fields.Field):
@@ -30,74 +28,74 @@ class JiraId(fields.Field):
         return str(value).strip()
 
 
-class UserSchema(_Lenient):
+class UserSchema(Lenient):
     """A Jira user: Cloud identifies by accountId, Server/Data Center by key/name."""
 
-    accountId = fields.String(load_default=None, allow_none=True)
-    key = fields.String(load_default=None, allow_none=True)
-    name = fields.String(load_default=None, allow_none=True)
-    displayName = fields.String(load_default=None, allow_none=True)
-    emailAddress = fields.String(load_default=None, allow_none=True)
+    accountId = optional()
+    key = optional()
+    name = optional()
+    displayName = optional()
+    emailAddress = optional()
     # "atlassian" for licensed users, "customer" for JSM portal-only customers, "app" for bots.
-    accountType = fields.String(load_default=None, allow_none=True)
+    accountType = optional()
 
 
-class StatusSchema(_Lenient):
+class StatusSchema(Lenient):
     """An issue status; only its name matters here."""
 
-    name = fields.String(load_default=None, allow_none=True)
+    name = optional()
 
 
-class IssueFieldsSchema(_Lenient):
+class IssueFieldsSchema(Lenient):
     """The issue fields the normalized ticket uses (comment_created webhooks send only a few)."""
 
-    summary = fields.String(load_default=None, allow_none=True)
-    description = TextOrDocument(load_default=None, allow_none=True)
-    status = fields.Nested(StatusSchema, load_default=None, allow_none=True)
+    summary = optional()
+    description = optional(TextOrDocument)
+    status = optional(fields.Nested, StatusSchema)
     labels = fields.List(fields.String(), load_default=list, allow_none=True)
-    reporter = fields.Nested(UserSchema, load_default=None, allow_none=True)
-    assignee = fields.Nested(UserSchema, load_default=None, allow_none=True)
-    created = fields.String(load_default=None, allow_none=True)
-    updated = fields.String(load_default=None, allow_none=True)
+    reporter = optional(fields.Nested, UserSchema)
+    assignee = optional(fields.Nested, UserSchema)
+    created = optional()
+    updated = optional()
 
 
-class IssueSchema(_Lenient):
+class IssueSchema(Lenient):
     """An issue: its numeric id (our ticket id), key and fields."""
 
     id = JiraId(required=True)
-    key = fields.String(load_default=None, allow_none=True)
+    key = optional()
     issue_fields = fields.Nested(IssueFieldsSchema, data_key="fields", load_default=dict)
 
 
-class PropertySchema(_Lenient):
+class PropertySchema(Lenient):
     """An entity property; JSM marks internal comments with sd.public.comment {"internal": true}."""
 
-    key = fields.String(load_default=None, allow_none=True)
-    value = fields.Raw(load_default=None, allow_none=True)
+    key = optional()
+    value = optional(fields.Raw)
 
 
-class CommentSchema(_Lenient):
+class CommentSchema(Lenient):
     """One comment; `jsdPublic` is false for a JSM internal comment."""
 
     id = JiraId(required=True)
-    url = fields.String(data_key="self", load_default=None, allow_none=True)
+    url = optional(fields.String, data_key="self")
     body = TextOrDocument(required=True, allow_none=False)
-    author = fields.Nested(UserSchema, load_default=None, allow_none=True)
-    created = fields.String(load_default=None, allow_none=True)
-    jsdPublic = fields.Boolean(load_default=None, allow_none=True)
+    author = optional(fields.Nested, UserSchema)
+    created = optional()
+    jsdPublic = optional(fields.Boolean)
     properties = fields.List(fields.Nested(PropertySchema), load_default=list, allow_none=True)
     # Only in the Automation "Send web request" template of doc.md ({{comment.internal}}).
-    internal = fields.Raw(load_default=None, allow_none=True)
+    internal = optional(fields.Raw)
 
 
-class IssueEventSchema(_Lenient):
+class IssueEventSchema(Lenient):
     """jira:issue_created: the new issue, whose description is the requester's first message."""
 
     webhookEvent = fields.String(required=True)
     issue = fields.Nested(IssueSchema, required=True)
 
 
-class CommentEventSchema(_Lenient):
+class CommentEventSchema(Lenient):
     """comment_created, or jira:issue_updated with issue_event_type_name issue_commented.
 
     Server/Data Center comment_created webhooks carry no issue: its id is read
@@ -105,11 +103,11 @@ class CommentEventSchema(_Lenient):
     """
 
     webhookEvent = fields.String(required=True)
-    issue = fields.Nested(IssueSchema, load_default=None, allow_none=True)
+    issue = optional(fields.Nested, IssueSchema)
     comment = fields.Nested(CommentSchema, required=True)
 
 
-class CommentPageSchema(_Lenient):
+class CommentPageSchema(Lenient):
     """GET /rest/api/3/issue/{id}/comment: one page of comments (startAt/maxResults/total)."""
 
     startAt = fields.Integer(load_default=0)

@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
 
-from marshmallow import ValidationError
-
-from models.ticket import TicketError, flatten_errors, load_ticket
-
-from ..base import (Adapter, BadPayload, Delivery, Event, NotConfigured, NotJson, Note, Unauthorized,
-                    UnsupportedEvent, is_ours, same)
+from ..base import Adapter, Delivery, Event, NotConfigured, Note, Unauthorized, UnsupportedEvent, is_ours, same
 from ..http import ApiClient
+from ..payloads import load, normalized_ticket, read_json, utc_z
 from .schemas import SENDER_ROLES, ArticleDeliverySchema, ArticleSchema, TicketSchema
 
 SIGNATURE_HEADER = "X-Hub-Signature"
@@ -86,7 +81,6 @@ def ticket_fields(ticket: dict) -> dict:
     unassigned = not owner or owner_id == NOBODY or owner.get("login") == "-"
     return {
         "id": ticket["id"],
-        "source": ZammadAdapter.name,
         "subject": ticket["title"],
         "status": (ticket["state"] or {}).get("name"),
         "tags": ticket["tags"],
@@ -98,14 +92,6 @@ def ticket_fields(ticket: dict) -> dict:
         "assignee": None if unassigned else {"id": owner_id, "name": person_name(owner),
                                              "team": (ticket["group"] or {}).get("name")},
     }
-
-
-def normalized(fields_: dict, messages: list[dict], where: str) -> dict:
-    """load_ticket, with a schema failure reported as BadPayload naming `where`."""
-    try:
-        return load_ticket({**fields_, "messages": messages})
-    except TicketError as exc:
-        raise BadPayload(f"{where}: {exc}", {where: str(exc)}) from None
 
 
 def _numeric(ticket_id: str) -> int | str:
@@ -140,10 +126,7 @@ class ZammadAdapter(Adapter):
 
     def parse(self, delivery: Delivery) -> Event:
         """Dispatch on what the delivery carries; only a delivery with an article is a message event."""
-        try:
-            data = json.loads(delivery.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise NotJson(f"body is not JSON: {exc}") from None
+        data = read_json(delivery.body)
         kind = delivery_kind(data)
         handler = self._handlers().get(kind)
         if handler is None:
@@ -155,15 +138,12 @@ class ZammadAdapter(Adapter):
 
     def _article_event(self, delivery: Delivery, data: dict) -> Event:
         """The ticket with the one article that fired the trigger (the rest is fetched later)."""
-        try:
-            loaded = ArticleDeliverySchema().load(data)
-        except ValidationError as exc:
-            raise BadPayload("; ".join(flatten_errors(exc.messages)), exc.messages) from None
+        loaded = load(ArticleDeliverySchema(), data)
         ticket, article = loaded["ticket"], loaded["article"]
         if is_ours(article["body"]):
             raise UnsupportedEvent("zammad: the article is Trustdesk's own note")
         event_id = delivery.header(DELIVERY_HEADER) or f"{ticket['id']}:{article['id']}"
-        normal = normalized(ticket_fields(ticket), [message(article)], "ticket")
+        normal = normalized_ticket(self.name, {**ticket_fields(ticket), "messages": [message(article)]})
         return Event(event_id.strip(), ARTICLE_CREATED, normal, complete=False)
 
     # --- the REST API ---------------------------------------------------------------
@@ -189,34 +169,28 @@ class ZammadAdapter(Adapter):
         api = self._api()
         raw = api.json("GET", f"/api/v1/tickets/{ticket_id}", params={"expand": "true"}) or {}
         tags = api.json("GET", "/api/v1/tags", params={"object": "Ticket", "o_id": ticket_id}) or {}
-        try:
-            ticket = TicketSchema().load({**raw, "tags": tags.get("tags") or []})
-            articles = [ArticleSchema().load(a) for a in self._articles(api, ticket_id)]
-        except ValidationError as exc:
-            raise BadPayload("; ".join(flatten_errors(exc.messages)), exc.messages) from None
+        ticket = load(TicketSchema(), {**raw, "tags": tags.get("tags") or []})
+        articles = [load(ArticleSchema(), a) for a in self._articles(api, ticket_id)]
         messages = [message(a) for a in articles if not is_ours(a["body"])]
         if not messages:
             raise UnsupportedEvent(f"zammad ticket {ticket_id} has no articles besides ours")
-        return normalized(ticket_fields(ticket), messages, f"ticket {ticket_id}")
+        return normalized_ticket(self.name, {**ticket_fields(ticket), "messages": messages}, f"ticket {ticket_id}")
 
     def recent_tickets(self, since: datetime) -> Iterable[str]:
         """Ids of tickets updated since `since`, newest first, page by page (needs Zammad's Elasticsearch)."""
         return self._search_pages(self._api(), since)
 
     def _search_pages(self, api: ApiClient, since: datetime) -> Iterator[str]:
-        moment = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        """Each page's new ids, until a page holds fewer than a full page of them."""
         seen: set[str] = set()
-        page = 1
-        while True:
-            answer = api.json("GET", "/api/v1/tickets/search", params={
-                "query": f"updated_at:[{moment} TO *]", "sort_by": "updated_at", "order_by": "desc",
-                "page": page, "per_page": SEARCH_PAGE})
+        params = {"query": f"updated_at:[{utc_z(since)} TO *]", "sort_by": "updated_at", "order_by": "desc",
+                  "per_page": SEARCH_PAGE}
+        for answer in api.numbered_pages("/api/v1/tickets/search", params):
             ids = [i for i in search_ids(answer) if i not in seen]
             seen.update(ids)
             yield from ids
             if len(ids) < SEARCH_PAGE:
                 return
-            page += 1
 
     def write_back(self, note: Note) -> None:
         """One internal HTML note (unless its marker is there already), then each tag through tags/add."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from models.ticket import Identifier
+
+from ..payloads import Lenient, optional
 
 # The article senders Zammad knows (Ticket::Article::Sender); they decide the author's role.
 SENDER_ROLES = {"Customer": "customer", "Agent": "agent", "System": "agent"}
@@ -33,48 +35,44 @@ class Ref(fields.Field):
         raise self.make_error("invalid")
 
 
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
 
-
-class ArticleSchema(_Lenient):
+class ArticleSchema(Lenient):
     """One article (message, note, phone call...) of a ticket."""
 
     id = Identifier(required=True)
-    ticket_id = Identifier(load_default=None, allow_none=True)
+    ticket_id = optional(Identifier)
     body = fields.String(load_default="", allow_none=True)
     content_type = fields.String(load_default="text/plain", allow_none=True)
     internal = fields.Boolean(load_default=False, allow_none=True)
     sender = fields.String(required=True, validate=validate.OneOf(tuple(SENDER_ROLES)))
-    type = fields.String(load_default=None, allow_none=True)
-    from_ = fields.String(data_key="from", load_default=None, allow_none=True)
-    created_by = Ref(load_default=None, allow_none=True)
-    created_by_id = Identifier(load_default=None, allow_none=True)
-    origin_by = Ref(load_default=None, allow_none=True)
-    origin_by_id = Identifier(load_default=None, allow_none=True)
-    created_at = fields.String(load_default=None, allow_none=True)
+    type = optional()
+    from_ = optional(fields.String, data_key="from")
+    created_by = optional(Ref)
+    created_by_id = optional(Identifier)
+    origin_by = optional(Ref)
+    origin_by_id = optional(Identifier)
+    created_at = optional()
 
 
-class TicketSchema(_Lenient):
+class TicketSchema(Lenient):
     """The ticket an article belongs to (webhook payload, or GET /api/v1/tickets/{id}?expand=true)."""
 
     id = Identifier(required=True)
-    number = fields.String(load_default=None, allow_none=True)
-    title = fields.String(load_default=None, allow_none=True)
-    state = Ref(load_default=None, allow_none=True)
-    customer = Ref(load_default=None, allow_none=True)
-    customer_id = Identifier(load_default=None, allow_none=True)
-    owner = Ref(load_default=None, allow_none=True)
-    owner_id = Identifier(load_default=None, allow_none=True)
-    group = Ref(load_default=None, allow_none=True)
-    organization = Ref(load_default=None, allow_none=True)
+    number = optional()
+    title = optional()
+    state = optional(Ref)
+    customer = optional(Ref)
+    customer_id = optional(Identifier)
+    owner = optional(Ref)
+    owner_id = optional(Identifier)
+    group = optional(Ref)
+    organization = optional(Ref)
     tags = fields.List(fields.String(), load_default=list)
-    created_at = fields.String(load_default=None, allow_none=True)
-    updated_at = fields.String(load_default=None, allow_none=True)
+    created_at = optional()
+    updated_at = optional()
 
 
-class ArticleDeliverySchema(_Lenient):
+class ArticleDeliverySchema(Lenient):
     """A default-payload delivery that carries an article: `{"ticket": {...}, "article": {...}}`."""
 
     ticket = fields.Nested(TicketSchema, required=True)

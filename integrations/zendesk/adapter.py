@@ -18,19 +18,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote
 
-from marshmallow import Schema, ValidationError
-
-from models.ticket import TicketError, flatten_errors, load_ticket
-
-from ..base import (Adapter, AdapterError, BadPayload, Delivery, Event, NotConfigured, NotJson, Note, Unauthorized,
-                    UnsupportedEvent, is_ours, same)
+from ..base import (Adapter, BadPayload, Delivery, Event, NotConfigured, Note, Unauthorized, UnsupportedEvent,
+                    check_fresh, is_ours, same)
 from ..http import ApiClient
+from ..payloads import digest, load, normalized_ticket, read_json, utc_z
 from .schemas import CommentEventSchema, EnvelopeSchema, TriggerSchema
 
 SIGNATURE_HEADER = "X-Zendesk-Webhook-Signature"
@@ -43,36 +39,14 @@ PAGE_SIZE = 100
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """Zendesk's signature: base64 of HMAC-SHA256(secret, timestamp + raw body)."""
-    digest = hmac.new(secret.encode("utf-8"), timestamp.encode("utf-8") + body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("utf-8") + body, hashlib.sha256).digest()
+    return base64.b64encode(mac).decode("ascii")
 
 
 def _sent_at(timestamp: str) -> float:
     """Unix seconds of an ISO 8601 signature timestamp such as 2021-03-25T05:09:27Z."""
     moment = datetime.fromisoformat(timestamp.strip().replace("Z", "+00:00"))
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
-
-
-def _load(schema: Schema, data: Any, prefix: str = "") -> dict:
-    """Load with a schema; BadPayload names each bad field (under `prefix`)."""
-    try:
-        return schema.load(data if isinstance(data, dict) else {})
-    except ValidationError as exc:
-        messages = {prefix: exc.messages} if prefix else exc.messages
-        raise BadPayload("; ".join(flatten_errors(messages)), messages) from None
-
-
-def _normalized(ticket: dict) -> dict:
-    """The normalized ticket, or BadPayload naming the field that does not fit."""
-    try:
-        return load_ticket({"source": ZendeskAdapter.name, **ticket})
-    except TicketError as exc:
-        raise BadPayload(f"ticket: {exc}", {"ticket": str(exc)}) from None
-
-
-def _digest(text: str) -> str:
-    """A short stable id for content that has no id of its own."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 # --- event subscriptions -----------------------------------------------------
@@ -89,7 +63,7 @@ def _staff_role(author: dict, detail: dict) -> str:
 
 def _detail_ticket(detail: dict, message: dict) -> dict:
     """A normalized ticket from an event's `detail` snapshot and its one message."""
-    return _normalized({
+    return normalized_ticket(ZendeskAdapter.name, {
         "id": detail["id"], "subject": detail.get("subject"), "status": (detail.get("status") or "").lower() or None,
         "tags": detail.get("tags") or [],
         "created_at": detail.get("created_at"), "updated_at": detail.get("updated_at"),
@@ -101,8 +75,8 @@ def _detail_ticket(detail: dict, message: dict) -> dict:
 
 def _comment_added(data: dict) -> Event:
     """One new comment; our own notes come back this way and are ignored."""
-    envelope = _load(EnvelopeSchema(), data)
-    comment = _load(CommentEventSchema(), envelope["event"], "event")["comment"]
+    envelope = load(EnvelopeSchema(), data)
+    comment = load(CommentEventSchema(), envelope["event"], "event")["comment"]
     if is_ours(comment["body"]):
         raise UnsupportedEvent("zendesk: the comment is Trustdesk's own note")
     author = comment["author"]
@@ -114,7 +88,7 @@ def _comment_added(data: dict) -> Event:
 
 def _ticket_created(data: dict) -> Event:
     """A new ticket: its description is the first message, written by its submitter."""
-    envelope = _load(EnvelopeSchema(), data)
+    envelope = load(EnvelopeSchema(), data)
     detail = envelope["detail"]
     if not (detail.get("description") or "").strip():
         raise UnsupportedEvent("zendesk: the new ticket has no description")
@@ -145,7 +119,7 @@ def _flag(value: str | None, default: bool) -> bool:
 
 def _trigger(data: dict) -> Event:
     """A trigger webhook with our template (or Zulip's): the ticket and its latest comment."""
-    fields = _load(TriggerSchema(), data)
+    fields = load(TriggerSchema(), data)
     body = fields["comment_body"] or fields["message"] or fields["ticket_description"]
     if not body:
         raise UnsupportedEvent("zendesk: the trigger webhook carries no comment")
@@ -155,7 +129,7 @@ def _trigger(data: dict) -> Event:
     message = {"id": comment_id, "author_role": _trigger_role(fields), "body": body,
                "author": {"id": fields["comment_author_id"], "name": fields["comment_author_name"]},
                "public": _flag(fields["comment_public"], True)}
-    ticket = _normalized({
+    ticket = normalized_ticket(ZendeskAdapter.name, {
         "id": ticket_id, "subject": fields["ticket_title"], "status": (fields["ticket_status"] or "").lower() or None,
         "tags": (fields["tags"] or "").split(),
         "requester": {"id": fields["requester_id"], "name": fields["requester_name"] or fields["requester_full_name"],
@@ -163,7 +137,19 @@ def _trigger(data: dict) -> Event:
         "assignee": {"name": fields["assignee_name"], "team": fields["group_name"]},
         "messages": [message],
     })
-    return Event(f"{ticket_id}:{comment_id or _digest(body)}", "trigger", ticket, complete=False)
+    return Event(f"{ticket_id}:{comment_id or digest(body)}", "trigger", ticket, complete=False)
+
+
+def _next_comments(page: Any, response: Any) -> str | None:
+    """The next page of comments: `links.next` while `meta.has_more`."""
+    page = page or {}
+    return (page.get("links") or {}).get("next") if (page.get("meta") or {}).get("has_more") else None
+
+
+def _next_export(page: Any, response: Any) -> str | None:
+    """The next page of the incremental export: `after_url` until `end_of_stream`."""
+    page = page or {}
+    return None if page.get("end_of_stream") else page.get("after_url")
 
 
 # Full event type (or "trigger" for our template) -> its parser.
@@ -192,8 +178,7 @@ class ZendeskAdapter(Adapter):
     @classmethod
     def signature_headers(cls, secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
         """The headers Zendesk sends with a delivery of `body` at `now`."""
-        moment = datetime.fromtimestamp(time.time() if now is None else now, tz=timezone.utc)
-        timestamp = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        timestamp = utc_z(datetime.fromtimestamp(time.time() if now is None else now, tz=timezone.utc))
         return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, timestamp, body),
                 "Content-Type": "application/json"}
 
@@ -208,17 +193,13 @@ class ZendeskAdapter(Adapter):
             sent_at = _sent_at(timestamp)
         except ValueError:
             raise Unauthorized(f"{TIMESTAMP_HEADER} is not an ISO 8601 time") from None
-        if abs(delivery.received_at - sent_at) > REPLAY_WINDOW:
-            raise Unauthorized(f"{TIMESTAMP_HEADER} is more than {REPLAY_WINDOW // 60} minutes off")
+        check_fresh(delivery, sent_at, TIMESTAMP_HEADER, REPLAY_WINDOW)
         if not same(signature.strip(), sign(self.secret, timestamp, delivery.body)):
             raise Unauthorized("signature does not match")
 
     def parse(self, delivery: Delivery) -> Event:
         """The event in a verified delivery, dispatched on its type."""
-        try:
-            data = json.loads(delivery.body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise NotJson(f"body is not JSON: {exc}") from None
+        data = read_json(delivery.body)
         kind = _kind(data) if isinstance(data, dict) else None
         parser = _PARSERS.get(kind or "")
         if parser is None:
@@ -240,15 +221,9 @@ class ZendeskAdapter(Adapter):
 
     def _comment_pages(self, api: ApiClient, ticket_id: str) -> Iterator[dict]:
         """Every page of the ticket's comments (cursor pagination), with their authors side-loaded."""
-        url: str | None = f"/api/v2/tickets/{quote(ticket_id, safe='')}/comments.json"
-        params: dict | None = {"page[size]": PAGE_SIZE, "include": "users"}
-        seen: set[str] = set()
-        while url and url not in seen:
-            seen.add(url)
-            page = api.json("GET", url, params=params) or {}
-            yield page
-            more = (page.get("meta") or {}).get("has_more")
-            url, params = ((page.get("links") or {}).get("next") if more else None), None
+        path = f"/api/v2/tickets/{quote(ticket_id, safe='')}/comments.json"
+        for page in api.pages(path, _next_comments, {"page[size]": PAGE_SIZE, "include": "users"}):
+            yield page or {}
 
     def fetch_ticket(self, ticket_id: str) -> dict:
         """The ticket with every comment in order, roles from the authors' Zendesk roles, without our notes."""
@@ -264,18 +239,15 @@ class ZendeskAdapter(Adapter):
         requester = users.get(str(ticket.get("requester_id")), {})
         messages = [self._message(c, users, ticket.get("requester_id")) for c in comments
                     if not is_ours(c.get("body")) and not is_ours(c.get("html_body"))]
-        try:
-            return load_ticket({
-                "source": self.name, "id": ticket.get("id", ticket_id), "subject": ticket.get("subject"),
-                "status": ticket.get("status"), "tags": ticket.get("tags") or [],
-                "created_at": ticket.get("created_at"), "updated_at": ticket.get("updated_at"),
-                "requester": {"id": ticket.get("requester_id"), "name": requester.get("name"),
-                              "email": requester.get("email")},
-                "assignee": {"id": ticket.get("assignee_id")} if ticket.get("assignee_id") else None,
-                "messages": messages,
-            })
-        except TicketError as exc:
-            raise AdapterError(f"zendesk ticket {ticket_id}: {exc}") from None
+        return normalized_ticket(self.name, {
+            "id": ticket.get("id", ticket_id), "subject": ticket.get("subject"),
+            "status": ticket.get("status"), "tags": ticket.get("tags") or [],
+            "created_at": ticket.get("created_at"), "updated_at": ticket.get("updated_at"),
+            "requester": {"id": ticket.get("requester_id"), "name": requester.get("name"),
+                          "email": requester.get("email")},
+            "assignee": {"id": ticket.get("assignee_id")} if ticket.get("assignee_id") else None,
+            "messages": messages,
+        }, f"zendesk ticket {ticket_id}")
 
     @staticmethod
     def _message(comment: dict, users: dict, requester_id: Any) -> dict:
@@ -293,18 +265,13 @@ class ZendeskAdapter(Adapter):
 
     def recent_tickets(self, since: datetime) -> Iterable[str]:
         """Ids of tickets changed since `since`, from the cursor-based incremental export (admin only)."""
-        api = self._api()
-        url: str | None = "/api/v2/incremental/tickets/cursor.json"
-        params: dict | None = {"start_time": int(since.timestamp()), "exclude_deleted": "true"}
+        params = {"start_time": int(since.timestamp()), "exclude_deleted": "true"}
         seen: set[str] = set()
-        while url:
-            page = api.json("GET", url, params=params) or {}
-            for ticket in page.get("tickets") or []:
+        for page in self._api().pages("/api/v2/incremental/tickets/cursor.json", _next_export, params):
+            for ticket in (page or {}).get("tickets") or []:
                 if str(ticket.get("id")) not in seen:
                     seen.add(str(ticket.get("id")))
                     yield str(ticket.get("id"))
-            url = None if page.get("end_of_stream") else page.get("after_url")
-            params = None
 
     def write_back(self, note: Note) -> None:
         """Add one private comment (unless its marker is already there), then add the tags."""

@@ -8,55 +8,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load
+from marshmallow import fields, pre_load
 
 from models.ticket import Identifier
 
-
-class _Lenient(Schema):
-    class Meta:
-        unknown = EXCLUDE
+from ..payloads import Lenient, drop_blanks, optional
 
 
-class AuthorSchema(_Lenient):
+class AuthorSchema(Lenient):
     """`event.comment.author` of a comment_added event: `is_staff` tells agent from end user."""
 
-    id = Identifier(load_default=None, allow_none=True)
-    name = fields.String(load_default=None, allow_none=True)
-    is_staff = fields.Boolean(load_default=None, allow_none=True)
+    id = optional(Identifier)
+    name = optional()
+    is_staff = optional(fields.Boolean)
 
 
-class CommentSchema(_Lenient):
+class CommentSchema(Lenient):
     """`event.comment` of a comment_added event: one comment, public or internal."""
 
-    id = Identifier(load_default=None, allow_none=True)
+    id = optional(Identifier)
     body = fields.String(required=True)
     is_public = fields.Boolean(load_default=True)
     author = fields.Nested(AuthorSchema, load_default=dict)
 
 
-class CommentEventSchema(_Lenient):
+class CommentEventSchema(Lenient):
     """The `event` object of zen:event-type:ticket.comment_added."""
 
     comment = fields.Nested(CommentSchema, required=True)
 
 
-class DetailSchema(_Lenient):
+class DetailSchema(Lenient):
     """The ticket snapshot in `detail` (ids are strings in the documented payloads)."""
 
     id = Identifier(required=True)
-    subject = fields.String(load_default=None, allow_none=True)
-    description = fields.String(load_default=None, allow_none=True)
-    status = fields.String(load_default=None, allow_none=True)
+    subject = optional()
+    description = optional()
+    status = optional()
     tags = fields.List(fields.String(), load_default=list, allow_none=True)
-    created_at = fields.String(load_default=None, allow_none=True)
-    updated_at = fields.String(load_default=None, allow_none=True)
-    requester_id = Identifier(load_default=None, allow_none=True)
-    submitter_id = Identifier(load_default=None, allow_none=True)
-    assignee_id = Identifier(load_default=None, allow_none=True)
+    created_at = optional()
+    updated_at = optional()
+    requester_id = optional(Identifier)
+    submitter_id = optional(Identifier)
+    assignee_id = optional(Identifier)
 
 
-class EnvelopeSchema(_Lenient):
+class EnvelopeSchema(Lenient):
     """An event-subscription delivery: `id` (unique per event), `type`, `detail`, `event`."""
 
     id = fields.String(required=True)
@@ -65,7 +62,7 @@ class EnvelopeSchema(_Lenient):
     event = fields.Dict(load_default=dict, allow_none=True)
 
 
-class TriggerSchema(_Lenient):
+class TriggerSchema(Lenient):
     """The JSON body of a trigger webhook: our template (doc.md), or Zulip's field names.
 
     Placeholders with no value render as empty strings; those count as absent.
@@ -94,6 +91,4 @@ class TriggerSchema(_Lenient):
 
     @pre_load
     def _blank_is_absent(self, data: Any, **kwargs: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
-        return data
+        return drop_blanks(data)

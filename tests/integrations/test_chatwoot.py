@@ -3,7 +3,6 @@
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
 import time
 from datetime import datetime, timezone
@@ -18,18 +17,10 @@ from integrations.base import (AdapterError, BadPayload, Delivery, Note, NotJson
 from integrations.chatwoot.adapter import ChatwootAdapter, author_role, sign
 from integrations.chatwoot.schemas import MessageSchema
 
+from fakes import chatwoot as fake
+
 FIXTURES = Path(__file__).parent / "fixtures" / "chatwoot"
 SECRET = "test-secret-0123456789"
-
-
-def load_fake():
-    spec = importlib.util.spec_from_file_location("trustdesk_fake_chatwoot_own", Path(__file__).parent / "fakes" / "chatwoot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = load_fake()
 
 
 def adapter(**settings) -> ChatwootAdapter:
@@ -211,9 +202,9 @@ def test_write_back_posts_a_private_note_and_merges_labels(rsps):
     assert paths(platform) == [("GET", "/messages"), ("GET", "/messages"), ("POST", "/messages"),
                                ("GET", "/labels"), ("POST", "/labels")]
     assert all(r.headers["api_access_token"] == fake.TOKEN for r in platform.requests)
-    assert json.loads(platform.requests[2].body) == {"content": a_note().text, "message_type": "outgoing",
+    assert platform.requests[2].json == {"content": a_note().text, "message_type": "outgoing",
                                                      "private": True}
-    assert json.loads(platform.requests[4].body) == {"labels": ["vip", "trustdesk-deflection"]}
+    assert platform.requests[4].json == {"labels": ["vip", "trustdesk-deflection"]}
     assert platform.tags == ["vip", "trustdesk-deflection"]
 
 
@@ -258,7 +249,7 @@ def test_a_wrong_token_is_final(rsps):
 def test_fetch_ticket_follows_the_before_cursor_and_keeps_only_conversation(rsps):
     platform = fake.Fake(rsps, tags=["vip"], notes=[a_note().text], filler=45)
     ticket = ChatwootAdapter(fake.SETTINGS).fetch_ticket(fake.TICKET_ID)
-    befores = [parse_qs(urlparse(r.url).query).get("before") for r in platform.requests if r.url.split("?")[0].endswith("/messages")]
+    befores = [r.query.get("before") for r in platform.requests if r.path.endswith("/messages")]
     assert befores == [None, ["5029"], ["5009"], ["5000"]]  # the last page is empty
     ids = [int(m["id"]) for m in ticket["messages"]]
     assert ids == list(range(5000, 5047)) and len(ids) == 47  # 49 messages less the activity and our note

@@ -8,7 +8,6 @@ fixture about the fake's ticket.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -21,16 +20,10 @@ from plugin.app import create_app
 from plugin.services import services
 from plugin.storage import Analysis, Ticket, WriteBack
 
+from fakes import fake_module
+
 FIXTURES = Path(__file__).parent / "fixtures"
 HELPDESKS = [a for a in ADAPTERS if a.name != "generic"]
-
-
-def fake_module(adapter):
-    path = Path(__file__).parent / "fakes" / f"{adapter.name}.py"
-    spec = importlib.util.spec_from_file_location(f"trustdesk_fake_{adapter.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def delivery_about(adapter, fake) -> tuple[bytes, object]:
@@ -119,3 +112,24 @@ def test_our_own_note_coming_back_is_acknowledged_and_ignored(adapter, tmp_path)
     assert response.status_code == 202 and response.json["status"] == "ignored"
     with app.app_context(), services().sessions() as session:
         assert session.scalars(select(Ticket)).first() is None
+
+
+def test_flags_for_the_note_follow_the_thresholds_in_force_when_it_is_written(tmp_path):
+    from plugin import runtime
+
+    adapter = next(a for a in HELPDESKS if a.name == "zammad")
+    fake = fake_module(adapter)
+    body, _ = delivery_about(adapter, fake)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        platform = fake.Fake(rsps, tags=[], notes=[])
+        app = create_app({"TESTING": True, "data_dir": str(tmp_path / "var"), **fake.SETTINGS})
+        headers = adapter.signature_headers(fake.SETTINGS[secret_key(adapter)], body)
+        assert app.test_client().post(f"/webhooks/{adapter.name}", data=body, headers=headers).status_code == 200
+        with app.app_context():
+            # An admin raises every threshold before the job runs: nothing is flagged any more.
+            with services().sessions.begin() as session:
+                runtime.write_setting(session, runtime.THRESHOLDS, {name: 1.0 for name in runtime.THRESHOLD_NAMES}, "admin")
+            run_queue()
+            with services().sessions() as session:
+                assert session.scalars(select(WriteBack)).one().status == "done"
+        assert platform.notes == [] and platform.tags == []

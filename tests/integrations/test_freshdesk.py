@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,19 +13,10 @@ import responses
 from integrations.base import BadPayload, Delivery, NotConfigured, NotJson, Note, RetryLater, Unauthorized, UnsupportedEvent
 from integrations.freshdesk.adapter import FreshdeskAdapter
 
+from fakes import freshdesk as fake
+
 FIXTURES = Path(__file__).parent / "fixtures" / "freshdesk"
 SECRET = "test-secret-0123456789"
-
-
-def _fake():
-    spec = importlib.util.spec_from_file_location("trustdesk_fake_freshdesk",
-                                                  Path(__file__).parent / "fakes" / "freshdesk.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = _fake()
 
 
 def adapter(**extra) -> FreshdeskAdapter:
@@ -173,9 +163,9 @@ def test_api_needs_url_and_key():
 def test_fetch_ticket_follows_link_pages_and_reads_roles_from_incoming(rsps):
     platform = fake.Fake(rsps, tags=["vip"], notes=[note().text, "<div>Called the bank.</div>"], page_size=2)
     ticket = FreshdeskAdapter(fake.SETTINGS).fetch_ticket(fake.TICKET_ID)
-    pages = [url for _, url, _ in platform.requests if url.split("?")[0].endswith("/conversations")]
+    pages = [c.url for c in platform.requests if c.path.endswith("/conversations")]
     assert len(pages) == 2 and "per_page=100" in pages[0] and "page=2" in pages[1]
-    assert "include=requester" in platform.requests[0][1]
+    assert "include=requester" in platform.requests[0].url
     assert [m["author_role"] for m in ticket["messages"]] == ["customer", "agent", "customer", "agent"]
     assert [m["public"] for m in ticket["messages"]] == [True, True, True, False]
     assert all(note().marker not in m["body"] for m in ticket["messages"])
@@ -186,14 +176,14 @@ def test_recent_tickets_follow_the_link_header(rsps):
     platform = fake.Fake(rsps, tags=[], notes=[], page_size=2, ticket_ids=["1", "2", "3", "4", "5"])
     since = datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc)
     assert list(FreshdeskAdapter(fake.SETTINGS).recent_tickets(since)) == ["1", "2", "3", "4", "5"]
-    urls = [url for _, url, _ in platform.requests]
+    urls = [c.url for c in platform.requests]
     assert len(urls) == 3 and "updated_since=2025-03-01T08%3A30%3A00Z" in urls[0] and "order_by=updated_at" in urls[0]
 
 
 def test_write_back_posts_a_private_note_and_merges_tags(rsps):
     platform = fake.Fake(rsps, tags=["vip", "trustdesk-blame"], notes=[])
     FreshdeskAdapter(fake.SETTINGS).write_back(note())
-    writes = [(m, url, body) for m, url, body in platform.requests if m != "GET"]
+    writes = [(c.method, c.url, c.json) for c in platform.requests if c.method != "GET"]
     assert writes == [
         ("POST", f"{fake.BASE_URL}/api/v2/tickets/11/notes", {"body": note().html, "private": True}),
         # the tags field replaces the set: read, then send the union
@@ -205,7 +195,7 @@ def test_write_back_posts_a_private_note_and_merges_tags(rsps):
 def test_tags_already_there_are_not_written_again(rsps):
     platform = fake.Fake(rsps, tags=["trustdesk-deflection", "trustdesk-blame"], notes=[note().text])
     FreshdeskAdapter(fake.SETTINGS).write_back(note())
-    assert [m for m, _, _ in platform.requests if m != "GET"] == []
+    assert [c.method for c in platform.requests if c.method != "GET"] == []
 
 
 @pytest.mark.parametrize("headers, wait", [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
 import time
 from datetime import datetime, timezone
@@ -17,20 +16,12 @@ import responses
 from integrations.base import BadPayload, Delivery, NotJson, Note, RetryLater, Unauthorized, UnsupportedEvent
 from integrations.front.adapter import FrontAdapter, rule_signature
 
+from fakes import front as fake
+
 FIXTURES = Path(__file__).parent / "fixtures" / "front"
 SECRET = "test-secret-0123456789"
 RULE_SECRET = "rule-api-secret-0123"
 ADAPTER = FrontAdapter({"TRUSTDESK_FRONT_WEBHOOK_SECRET": SECRET})
-
-
-def _fake():
-    spec = importlib.util.spec_from_file_location("front_fake", Path(__file__).parent / "fakes" / "front.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = _fake()
 
 
 def delivery(body: bytes | dict, **headers) -> Delivery:
@@ -183,7 +174,7 @@ def test_fetch_ticket_pages_through_messages_and_adds_comments_oldest_first(rsps
     assert [(m["id"], m["author_role"], m["public"]) for m in ticket["messages"]] == [
         ("msg_1", "customer", True), ("msg_2", "customer", True), ("msg_3", "agent", True), ("com_0", "agent", False)]
     assert ticket["messages"][0]["author"] == {"id": "crd_55c8", "name": "Calculon"}
-    message_pages = [q for method, path, q, _ in platform.requests if path.endswith("/messages")]
+    message_pages = [c.query for c in platform.requests if c.path.endswith("/messages")]
     assert message_pages == [{}, {"page_token": ["2"]}]
 
 
@@ -192,13 +183,13 @@ def test_write_back_comment_and_tags(rsps):
     settings = {**fake.SETTINGS, "TRUSTDESK_FRONT_AUTHOR_ID": "tea_trust"}
     note = a_note(tags=("vip", "trustdesk-deflection"))
     FrontAdapter(settings).write_back(note)
-    writes = [(method, path, body) for method, path, _, body in platform.requests if method == "POST"]
+    writes = [(c.method, c.path, c.json) for c in platform.requests if c.method == "POST"]
     assert writes == [
         ("POST", f"/conversations/{fake.TICKET_ID}/comments", {"body": note.text, "author_id": "tea_trust"}),
         ("POST", "/company/tags", {"name": "trustdesk-deflection"}),
         ("POST", f"/conversations/{fake.TICKET_ID}/tags", {"tag_ids": [platform.registry["vip"],
                                                                        platform.registry["trustdesk-deflection"]]})]
-    tag_pages = [q for method, path, q, _ in platform.requests if path == "/tags"]
+    tag_pages = [c.query for c in platform.requests if c.path == "/tags"]
     assert len(tag_pages) == 2  # two tags, one a page
     assert all(call.request.headers["Authorization"] == f"Bearer {fake.TOKEN}" for call in rsps.calls)
 
@@ -208,7 +199,7 @@ def test_recent_tickets_page_through_events_once_per_conversation(rsps):
                          event_conversations=["cnv_a", "cnv_b", "cnv_a", "cnv_c"])
     since = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert list(FrontAdapter(fake.SETTINGS).recent_tickets(since)) == ["cnv_a", "cnv_b", "cnv_c"]
-    first, second = [q for _, path, q, _ in platform.requests]
+    first, second = [c.query for c in platform.requests]
     assert first["q[after]"] == [f"{since.timestamp():.3f}"] and second == {"page_token": ["2"]}
 
 

@@ -1,6 +1,5 @@
 """Help Scout: signatures, the event header (or its inference), thread roles, and the Mailbox API write-back."""
 
-import importlib.util
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,19 +13,10 @@ from integrations.base import UnsupportedEvent
 from integrations.helpscout import adapter as helpscout
 from integrations.helpscout.adapter import HelpScoutAdapter, infer_event, sign, thread_kind
 
+from fakes import helpscout as fake
+
 FIXTURES = Path(__file__).parent / "fixtures" / "helpscout"
 SECRET = "test-secret-0123456789"
-
-
-def _fake():
-    spec = importlib.util.spec_from_file_location("trustdesk_fake_helpscout_own",
-                                                  Path(__file__).parent / "fakes" / "helpscout.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = _fake()
 
 
 def parse(body: bytes, event: str | None = None):
@@ -184,7 +174,7 @@ def test_fetch_ticket_follows_thread_pages_and_leaves_out_our_notes(rsps):
     ours = note()
     platform = fake.Fake(rsps, tags=["vip"], notes=["<p>Warehouse confirms delivery.</p>", ours.html])
     ticket = HelpScoutAdapter(fake.SETTINGS).fetch_ticket(fake.TICKET_ID)
-    listed = [r for r in platform.requests if urlparse(r.url).path.endswith("/threads")]
+    listed = [r for r in platform.requests if r.path.endswith("/threads")]
     pages = [parse_qs(urlparse(r.url).query)["page"] for r in listed]
     assert pages == [["1"], ["2"], ["3"]]  # 5 threads, 2 per page
     assert [(m["id"], m["author_role"], m["public"]) for m in ticket["messages"]] == [
@@ -196,7 +186,7 @@ def test_recent_tickets_follow_pages_in_every_status(rsps):
     platform = fake.Fake(rsps, tags=[], notes=[])
     since = datetime(2024, 6, 1, 12, 30, tzinfo=timezone.utc)
     assert list(HelpScoutAdapter(fake.SETTINGS).recent_tickets(since)) == ["2003", "2004", "2005"]
-    queries = [parse_qs(urlparse(r.url).query) for r in platform.requests if "oauth2" not in r.url]
+    queries = [r.query for r in platform.requests if "oauth2" not in r.url]
     assert [q["page"] for q in queries] == [["1"], ["2"]]
     assert all(q["modifiedSince"] == ["2024-06-01T12:30:00Z"] and q["status"] == ["all"] for q in queries)
 

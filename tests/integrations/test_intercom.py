@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib.util
 import json
 import time
 from datetime import datetime, timezone
@@ -17,19 +16,11 @@ from integrations.base import (BadPayload, Delivery, NotConfigured, NotJson, Not
                                UnsupportedEvent)
 from integrations.intercom.adapter import IntercomAdapter
 
+from fakes import intercom as fake
+
 FIXTURES = Path(__file__).parent / "fixtures" / "intercom"
 SECRET = "test-secret-0123456789"
 ADAPTER = IntercomAdapter({"TRUSTDESK_INTERCOM_WEBHOOK_SECRET": SECRET})
-
-
-def _fake():
-    spec = importlib.util.spec_from_file_location("intercom_fake", Path(__file__).parent / "fakes" / "intercom.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = _fake()
 
 
 def delivery(body: bytes | dict) -> Delivery:
@@ -163,7 +154,8 @@ def test_fetch_ticket_reads_the_conversation_without_our_notes(rsps):
         ("agent", True, "<p>Please contact the carrier, not us.</p>"),
         ("agent", False, "<p>Customer called twice.</p>")]
     assert ticket["tags"] == ["vip"] and ticket["subject"] == "Where is my order?"
-    assert platform.requests == [("GET", f"/conversations/{fake.TICKET_ID}", None)]
+    calls = [(c.method, c.path, c.json) for c in platform.requests]
+    assert calls == [("GET", f"/conversations/{fake.TICKET_ID}", None)]
 
 
 def test_requests_carry_the_token_and_the_pinned_version(rsps):
@@ -178,7 +170,7 @@ def test_write_back_posts_an_admin_note_and_attaches_only_missing_tags(rsps):
     note = a_note(fake.TICKET_ID, tags=("trustdesk-blame", "trustdesk-deflection"))
     IntercomAdapter(fake.SETTINGS).write_back(note)
     cid = fake.TICKET_ID
-    assert platform.requests[1:] == [
+    assert [(c.method, c.path, c.json) for c in platform.requests[1:]] == [
         ("POST", f"/conversations/{cid}/reply",
          {"message_type": "note", "type": "admin", "admin_id": fake.ADMIN_ID, "body": note.html}),
         ("POST", "/tags", {"name": "trustdesk-deflection"}),
@@ -212,7 +204,7 @@ def test_recent_tickets_follow_the_search_cursor(rsps):
     platform = fake.Fake(rsps, tags=[], notes=[], conversation_ids=ids, page_size=2)
     since = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert list(IntercomAdapter(fake.SETTINGS).recent_tickets(since)) == ids
-    bodies = [body for _, path, body in platform.requests]
+    bodies = [c.json for c in platform.requests]
     assert [b["pagination"].get("starting_after") for b in bodies] == [None, "2", "4"]
     assert bodies[0]["query"] == {"field": "updated_at", "operator": ">", "value": int(since.timestamp())}
 

@@ -18,7 +18,6 @@ callback rather than a note and tags: `test_generic.py` covers it.
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 
@@ -29,6 +28,8 @@ from integrations import ADAPTERS, adapter_class
 from integrations.base import TAGS, Delivery, NotConfigured, Note, RetryLater, Unauthorized, UnsupportedEvent
 
 ROOT = Path(__file__).resolve().parents[2]
+from fakes import fake_module
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "test-secret-0123456789"
 HELPDESKS = [a for a in ADAPTERS if a.name != "generic"]
@@ -46,15 +47,6 @@ def signed(adapter, body: bytes, **headers) -> Delivery:
 def fixtures(adapter, ignored: bool) -> list[Path]:
     files = sorted((FIXTURES / adapter.name).glob("*.json"))
     return [f for f in files if f.name.startswith("ignored-") == ignored]
-
-
-def fake_module(adapter):
-    """tests/integrations/fakes/<name>.py, loaded by path (tests are not a package)."""
-    path = Path(__file__).parent / "fakes" / f"{adapter.name}.py"
-    spec = importlib.util.spec_from_file_location(f"trustdesk_fake_{adapter.name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS, ids=lambda a: a.name)

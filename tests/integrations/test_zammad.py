@@ -2,8 +2,8 @@
 
 import hashlib
 import hmac
-import importlib.util
 import json
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,19 +14,11 @@ from integrations.base import (AdapterError, BadPayload, Delivery, Note, NotConf
                                UnsupportedEvent)
 from integrations.zammad.adapter import ZammadAdapter, author_role, sign
 
+from fakes import zammad as fake
+
 FIXTURES = Path(__file__).parent / "fixtures" / "zammad"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "zammad" / "trigger-default-payload-docs-example.json"
 SECRET = "test-secret-0123456789"
-
-
-def load_fake():
-    spec = importlib.util.spec_from_file_location("trustdesk_fake_zammad_own", Path(__file__).parent / "fakes" / "zammad.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = load_fake()
 
 
 def adapter(**settings) -> ZammadAdapter:
@@ -174,14 +166,14 @@ def a_note(marker: str = "trustdesk-ref:evt-9") -> Note:
 def test_write_back_calls(rsps):
     platform = fake.Fake(rsps, tags=["vip"], notes=[])
     ZammadAdapter(fake.SETTINGS).write_back(a_note())
-    calls = [(r.method, r.url.split("?")[0].removeprefix(fake.BASE_URL)) for r in platform.requests]
+    calls = [(r.method, r.path) for r in platform.requests]
     assert calls == [("GET", "/api/v1/ticket_articles/by_ticket/137"), ("POST", "/api/v1/ticket_articles"),
                      ("POST", "/api/v1/tags/add"), ("POST", "/api/v1/tags/add")]
     assert all(r.headers["Authorization"] == f"Token token={fake.TOKEN}" for r in platform.requests)
-    posted = json.loads(platform.requests[1].body)
+    posted = platform.requests[1].json
     assert posted == {"ticket_id": 137, "body": a_note().html, "content_type": "text/html", "type": "note",
                       "internal": True}
-    assert [json.loads(r.body) for r in platform.requests[2:]] == [
+    assert [r.json for r in platform.requests[2:]] == [
         {"object": "Ticket", "o_id": 137, "item": "trustdesk-deflection"},
         {"object": "Ticket", "o_id": 137, "item": "trustdesk-blame"}]
     assert platform.tags == ["vip", "trustdesk-deflection", "trustdesk-blame"]
@@ -242,3 +234,16 @@ def test_recent_tickets_follows_pages_until_a_short_one(rsps):
     assert seen_queries[0]["query"] == "updated_at:[2024-05-01T12:30:00Z TO *]"
     assert (seen_queries[0]["sort_by"], seen_queries[0]["order_by"], seen_queries[0]["per_page"]) == (
         "updated_at", "desc", "50")
+
+
+def test_recent_tickets_reads_a_naive_since_as_utc(rsps, monkeypatch):
+    """A naive `since` is UTC, as everywhere else, not the server's local time."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        rsps.add("GET", f"{fake.BASE_URL}/api/v1/tickets/search", json={"tickets": []})
+        assert list(ZammadAdapter(fake.SETTINGS).recent_tickets(datetime(2024, 5, 1, 12, 30))) == []
+        assert "updated_at%3A%5B2024-05-01T12%3A30%3A00Z" in rsps.calls[0].request.url
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,18 +15,10 @@ import responses
 from integrations.base import BadPayload, Delivery, NotConfigured, NotJson, Note, RetryLater, Unauthorized
 from integrations.zendesk.adapter import ZendeskAdapter, sign
 
+from fakes import zendesk as fake
+
 FIXTURES = Path(__file__).parent / "fixtures" / "zendesk"
 SECRET = "test-secret-0123456789"
-
-
-def _fake():
-    spec = importlib.util.spec_from_file_location("trustdesk_fake_zendesk", Path(__file__).parent / "fakes" / "zendesk.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = _fake()
 
 
 def adapter(**extra) -> ZendeskAdapter:
@@ -216,7 +207,7 @@ def test_api_needs_url_email_and_token():
 def test_fetch_ticket_follows_comment_pages_and_reads_roles_from_users(rsps):
     platform = fake.Fake(rsps, tags=["vip"], notes=[note().text], page_size=2)
     ticket = ZendeskAdapter(fake.SETTINGS).fetch_ticket(fake.TICKET_ID)
-    pages = [url for method, url, _ in platform.requests if "/comments.json" in url]
+    pages = [c.url for c in platform.requests if "/comments.json" in c.url]
     assert len(pages) == 2 and "page%5Bsize%5D=100" in pages[0] and "include=users" in pages[0]
     assert [m["author_role"] for m in ticket["messages"]] == ["customer", "agent", "customer"]
     assert [m["id"] for m in ticket["messages"]] == ["101", "102", "103"]
@@ -227,14 +218,14 @@ def test_recent_tickets_follow_the_incremental_export_cursor(rsps):
     platform = fake.Fake(rsps, tags=[], notes=[], page_size=2, ticket_ids=["1", "2", "3", "4", "5"])
     since = datetime(2025, 3, 1, tzinfo=timezone.utc)
     assert list(ZendeskAdapter(fake.SETTINGS).recent_tickets(since)) == ["1", "2", "3", "4", "5"]
-    urls = [url for _, url, _ in platform.requests]
+    urls = [c.url for c in platform.requests]
     assert len(urls) == 3 and f"start_time={int(since.timestamp())}" in urls[0] and "cursor=2" in urls[1]
 
 
 def test_write_back_adds_a_private_html_comment_and_adds_tags(rsps):
     platform = fake.Fake(rsps, tags=["vip"], notes=[])
     ZendeskAdapter(fake.SETTINGS).write_back(note())
-    writes = [(m, url, body) for m, url, body in platform.requests if m != "GET"]
+    writes = [(c.method, c.url, c.json) for c in platform.requests if c.method != "GET"]
     assert writes[0] == ("PUT", f"{fake.BASE_URL}/api/v2/tickets/5158.json",
                          {"ticket": {"comment": {"html_body": note().html, "public": False}}})
     assert writes[1] == ("PUT", f"{fake.BASE_URL}/api/v2/tickets/5158/tags.json", {"tags": ["trustdesk-deflection"]})

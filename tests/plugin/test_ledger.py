@@ -103,6 +103,12 @@ def test_organisations_at_risk_pool_their_customers_ledgers(app):
     assert acme.trust < min(c.trust for c in people.values() if c.organization == "Acme")
     assert orgs[0].organization == "Acme" and by_value[0].organization == "Acme"
     assert acme.value_at_risk == round(4000.0 * (100 - acme.trust) / 100, 2)
+    with app.app_context(), services().sessions.begin() as session:
+        lead = tokens.create(session, "lead", "lead")
+    listed = client.get("/api/v1/organizations/at-risk?sort=value", headers={"Authorization": f"Bearer {lead}"})
+    assert listed.status_code == 200 and listed.json["organizations"][0]["organization"] == "Acme"
+    assert listed.json["organizations"][0]["customers"] == 2
+    assert client.get("/api/v1/organizations/at-risk?sort=x", headers={"Authorization": f"Bearer {lead}"}).status_code == 422
 
 
 def test_a_reopened_ticket_is_counted_in_its_history_and_the_ledger(app):

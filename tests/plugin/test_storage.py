@@ -19,7 +19,7 @@ def engine(database_url):
 
 
 def test_migrations_create_every_table_and_are_idempotent(engine):
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0006"
     upgrade(engine)  # a second start changes nothing
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables

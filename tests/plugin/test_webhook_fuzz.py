@@ -2,6 +2,8 @@
 
 import json
 import time
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -58,3 +60,70 @@ def test_no_delivery_gets_a_server_error(client, body, how, extra, path):
     response = client.post(path, data=body, headers=headers)
     assert response.status_code < 500, response.get_data(as_text=True)[:300]
     assert response.is_json
+
+
+# --- API v1: every endpoint, with bodies near and far from its schema --------------------------------------
+
+ROLE_TOKENS: dict[str, str] = {}
+API_ROUTES = [
+    ("POST", "/api/v1/tickets/{source}/{ticket}/draft-check"), ("GET", "/api/v1/tickets/{source}/{ticket}/guidance"),
+    ("POST", "/api/v1/tickets/{source}/{ticket}/feedback"), ("GET", "/api/v1/customers/at-risk"),
+    ("GET", "/api/v1/admin/thresholds"), ("PUT", "/api/v1/admin/thresholds"), ("GET", "/api/v1/admin/partners"),
+    ("PUT", "/api/v1/admin/partners"), ("GET", "/api/v1/admin/models"), ("POST", "/api/v1/admin/models/{ticket}/activate"),
+    ("POST", "/api/v1/admin/models/rollback"), ("GET", "/api/v1/admin/jobs/dead"), ("POST", "/api/v1/admin/jobs/{ticket}/retry"),
+    ("GET", "/api/v1/admin/customers/{source}/{ticket}/export"), ("POST", "/api/v1/analyze"),
+    ("GET", "/openapi.json"), ("GET", "/docs"),
+]
+numbers = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10, 10**20)
+shaped = st.one_of(
+    st.fixed_dictionaries({"draft": st.text(max_size=200) | json_values}, optional={"rewrite": json_values}),
+    st.fixed_dictionaries({"kind": st.sampled_from(["suggestion_used", "suggestion_edited", "flag_wrong", "flag_confirmed", "x"])
+                           | json_values},
+                          optional={"label": st.sampled_from(["blame", "deflection", "nope"]) | json_values,
+                                    "message_index": numbers | json_values, "text": st.text(max_size=40) | json_values}),
+    st.fixed_dictionaries({"thresholds": st.dictionaries(st.sampled_from(["blame", "deflection", "escalation_risk",
+                                                                          "ticket_escalation_risk", "x"]),
+                                                         numbers | st.none() | json_values, max_size=4) | json_values},
+                          optional={"replace": json_values}),
+    st.fixed_dictionaries({"names": st.lists(st.text(max_size=30), max_size=5) | json_values}),
+)
+api_bodies = st.one_of(shaped.map(lambda d: json.dumps(d).encode()), bodies)
+segments = st.sampled_from(["generic", "T-1042", "zendesk", "1"]) | st.text(min_size=1, max_size=12)
+
+
+@pytest.fixture(scope="module")
+def api_client(tmp_path_factory):
+    from integrations.generic.adapter import signed_headers
+
+    root = tmp_path_factory.mktemp("fuzz-api")
+    app = create_app({"TESTING": True, "data_dir": str(root), "generic_webhook_secret": SECRET})
+    with app.app_context(), services().sessions.begin() as session:
+        for role in tokens.ROLES:
+            ROLE_TOKENS[role] = tokens.create(session, f"fuzz {role}", role)
+    client = app.test_client()
+    fixture = (Path(__file__).resolve().parents[1] / "integrations" / "fixtures" / "generic" / "ticket.json").read_bytes()
+    assert client.post("/webhooks/generic", data=fixture, headers=signed_headers(SECRET, fixture)).status_code == 200
+    return client
+
+
+# 600 here plus the 1000 above: 1,600 generated requests per run, under a minute together.
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(route=st.sampled_from(API_ROUTES), source=segments, ticket=segments, body=api_bodies,
+       who=st.sampled_from(["agent", "lead", "admin", "admin", "garbage", "none"]),
+       content_type=st.sampled_from(["application/json", "text/plain", "", "application/json; charset=latin-1"]),
+       query=st.dictionaries(st.sampled_from(["sort", "limit", "x"]), st.text(max_size=8), max_size=2))
+def test_no_api_request_gets_a_server_error(api_client, route, source, ticket, body, who, content_type, query):
+    method, template = route
+    if template == "/api/v1/tickets/{source}/{ticket}/draft-check" and source != "generic":
+        source = "generic"  # most drafts should reach the scorer, not stop at the 404
+    path = template.format(source=quote(source, safe=""), ticket=quote(ticket, safe=""))
+    headers = {"Content-Type": content_type} if content_type else {}
+    if who in ROLE_TOKENS:
+        headers["Authorization"] = f"Bearer {ROLE_TOKENS[who]}"
+    elif who == "garbage":
+        headers["Authorization"] = "Bearer td_" + quote(source)
+    response = api_client.open(path, method=method, data=body if method != "GET" else None, headers=headers,
+                               query_string=query)
+    assert response.status_code < 500, response.get_data(as_text=True)[:300]
+    if response.status_code >= 400:  # 308: werkzeug's redirect for a path ending in a decoded slash
+        assert response.is_json

@@ -97,3 +97,10 @@ def test_health_and_readiness(client):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz").json
     assert ready["status"] == "ready" and ready["checks"]["integrations"]["generic"] == "dry-run"
+    assert ready["checks"]["queue"]["backend"] == "SqliteHuey" and ready["checks"]["queue"]["pending"] >= 0
+
+
+def test_readiness_fails_when_the_queue_is_unreachable(tmp_path):
+    app = create_app({"TESTING": True, "data_dir": str(tmp_path / "v"), "redis_url": "redis://127.0.0.1:1/0"})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503 and response.json["checks"]["queue"].startswith("unavailable")

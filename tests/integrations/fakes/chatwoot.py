@@ -8,9 +8,7 @@ first, older pages through `?before=<message id>`.
 
 from __future__ import annotations
 
-import json
-import re
-from urllib.parse import parse_qs, urlparse
+from ._base import Call, FakeApi
 
 BASE_URL = "https://chat.example.com"
 ACCOUNT_ID = "3"
@@ -23,25 +21,26 @@ SETTINGS = {
 }
 TICKET_ID = "214"
 PAGE = 20
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 CONTACT = {"id": 88, "name": "Priya Nair", "email": "priya.nair@example.org", "type": "contact", "thumbnail": ""}
 AGENT = {"id": 4, "name": "Tomás Ruiz", "available_name": "Tomás Ruiz", "type": "user", "thumbnail": ""}
 API_USER = {"id": 11, "name": "Trustdesk", "available_name": "Trustdesk", "type": "user", "thumbnail": ""}
 START = 1714986600  # 2024-05-06T09:10:00Z
 
 
-class Fake:
+class Fake(FakeApi):
     """Serves conversation TICKET_ID: a contact's message, an agent's reply, an activity, and `notes` as private notes.
 
     `filler` adds that many more customer/agent messages in between, to make the
     conversation span several pages.
     """
 
+    platform, base_url, auth_header, auth_value = "Chatwoot", BASE_URL, "api_access_token", TOKEN
+    unauthorized_body = {"error": "You need to sign in or sign up before continuing."}
+
     def __init__(self, rsps, tags: list[str], notes: list[str], filler: int = 0):
+        super().__init__(rsps)
         self.tags = list(tags)
         self.notes = list(notes)
-        self.requests: list = []
-        self._fail: tuple[int, dict] | None = None
         self.messages: list[dict] = []
         self._add("The parcel for order 88-4410 never arrived.", 0, CONTACT)
         for i in range(filler):
@@ -50,36 +49,17 @@ class Fake:
         self._add("Tomás Ruiz self-assigned this conversation", 2, None)
         for body in notes:
             self._add(body, 1, API_USER, private=True)
-        prefix = rf"/api/v1/accounts/{ACCOUNT_ID}/conversations"
-        routes = [
-            ("GET", rf"{prefix}/{TICKET_ID}", self._conversation),
-            ("GET", rf"{prefix}/{TICKET_ID}/messages", self._list_messages),
-            ("POST", rf"{prefix}/{TICKET_ID}/messages", self._create_message),
-            ("GET", rf"{prefix}/{TICKET_ID}/labels", self._labels),
-            ("POST", rf"{prefix}/{TICKET_ID}/labels", self._set_labels),
+
+    def routes(self):
+        """The conversation, messages and labels endpoints the adapter uses."""
+        prefix = rf"/api/v1/accounts/{ACCOUNT_ID}/conversations/{TICKET_ID}"
+        return [
+            ("GET", prefix, self._conversation),
+            ("GET", rf"{prefix}/messages", self._list_messages),
+            ("POST", rf"{prefix}/messages", self._create_message),
+            ("GET", rf"{prefix}/labels", self._labels),
+            ("POST", rf"{prefix}/labels", self._set_labels),
         ]
-        self.routes = [(m, re.compile(p + r"\Z"), f) for m, p, f in routes]
-        for method in METHODS:
-            rsps.add_callback(method, re.compile(re.escape(BASE_URL) + r"(/.*)?"), callback=self._handle)
-
-    def fail_next(self, status: int, headers: dict) -> None:
-        """Make the next request, whatever it is, fail once with this status and headers."""
-        self._fail = (status, dict(headers))
-
-    # --- plumbing ---
-
-    def _handle(self, request):
-        self.requests.append(request)
-        if self._fail is not None:
-            (status, headers), self._fail = self._fail, None
-            return status, headers, json.dumps({"error": "failing on purpose"})
-        if request.headers.get("api_access_token") != TOKEN:
-            return 401, {}, json.dumps({"error": "You need to sign in or sign up before continuing."})
-        url = urlparse(request.url)
-        for method, pattern, handler in self.routes:
-            if method == request.method and pattern.match(url.path):
-                return handler(request, {k: v[0] for k, v in parse_qs(url.query).items()})
-        raise AssertionError(f"the fake Chatwoot API does not know {request.method} {request.url}")
 
     def _add(self, content: str, message_type: int, sender: dict | None, private: bool = False) -> dict:
         number = len(self.messages)
@@ -95,28 +75,28 @@ class Fake:
 
     # --- endpoints ---
 
-    def _conversation(self, request, query):
-        return 200, {}, json.dumps({
+    def _conversation(self, call: Call):
+        return 200, {
             "id": int(TICKET_ID), "inbox_id": 7, "status": "open", "labels": self.tags, "channel": "Channel::WebWidget",
             "meta": {"sender": CONTACT, "assignee": AGENT, "team": {"id": 1, "name": "Orders"}, "hmac_verified": False},
             "messages": [self.messages[-1]], "created_at": START, "timestamp": self.messages[-1]["created_at"],
-            "last_activity_at": self.messages[-1]["created_at"], "unread_count": 0})
+            "last_activity_at": self.messages[-1]["created_at"], "unread_count": 0}
 
-    def _list_messages(self, request, query):
-        before = int(query["before"]) if "before" in query else None
+    def _list_messages(self, call: Call):
+        before = int(call.params["before"]) if "before" in call.params else None
         older = [m for m in self.messages if before is None or m["id"] < before]
         meta = {"labels": self.tags, "contact": CONTACT, "assignee": AGENT}
-        return 200, {}, json.dumps({"meta": meta, "payload": older[-PAGE:]})
+        return 200, {"meta": meta, "payload": older[-PAGE:]}
 
-    def _create_message(self, request, query):
-        body = json.loads(request.body)
+    def _create_message(self, call: Call):
+        body = call.json
         assert body["message_type"] == "outgoing" and body["private"] is True, body
         self.notes.append(body["content"])
-        return 200, {}, json.dumps(self._add(body["content"], 1, API_USER, private=True))
+        return 200, self._add(body["content"], 1, API_USER, private=True)
 
-    def _labels(self, request, query):
-        return 200, {}, json.dumps({"payload": self.tags})
+    def _labels(self, call: Call):
+        return 200, {"payload": self.tags}
 
-    def _set_labels(self, request, query):
-        self.tags = list(json.loads(request.body)["labels"])  # Chatwoot replaces the whole set
-        return 200, {}, json.dumps({"payload": self.tags})
+    def _set_labels(self, call: Call):
+        self.tags = list(call.json["labels"])  # Chatwoot replaces the whole set
+        return 200, {"payload": self.tags}

@@ -10,10 +10,11 @@ the Basic username with "X" as password; anything unknown fails loudly.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
+
+from ._base import Call, FakeApi
 
 BASE_URL = "https://acme.freshdesk.com"
 API_KEY = "fd-api-key-0123"
@@ -36,47 +37,25 @@ def _conversation(cid: int, user: int, body: str, incoming: bool, private: bool)
             "created_at": f"2025-03-05T10:{cid % 60:02d}:00Z", "updated_at": f"2025-03-05T10:{cid % 60:02d}:00Z"}
 
 
-class Fake:
-    """The fake account: `.notes` (private note bodies), `.tags`, `.requests` (method, url, json)."""
+class Fake(FakeApi):
+    """The fake account: `.notes` (private note bodies), `.tags`, `.requests`."""
+
+    platform, base_url, auth_value, ticket_id = "Freshdesk", BASE_URL, AUTHORIZATION, TICKET_ID
+    failure_body = {"code": "fake_failure"}
+    unauthorized_body = {"code": "invalid_credentials", "message": "You have to be logged in"}
 
     def __init__(self, rsps: Any, tags: list[str], notes: list[str], page_size: int = 2,
                  ticket_ids: list[str] | None = None):
+        super().__init__(rsps)
         self.tags, self.notes = list(tags), list(notes)
         self.page_size, self.ticket_ids = page_size, list(ticket_ids or [TICKET_ID])
-        self.requests: list[tuple[str, str, Any]] = []
-        self._failure: tuple[int, dict] | None = None
         self.conversations = [
             _conversation(501, AGENT, "<div>Refunds are handled by your bank. Please contact them.</div>", False, False),
             _conversation(502, REQUESTER, "<div>Your bank told me to call you.</div>", True, False),
         ] + [_conversation(600 + i, AGENT, note, False, True) for i, note in enumerate(self.notes)]
-        pattern = re.compile(re.escape(BASE_URL) + r"/.*")
-        for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
-            rsps.add_callback(method, pattern, callback=self._dispatch)
 
-    def fail_next(self, status: int, headers: dict[str, str]) -> None:
-        """Make the next request, whatever it is, fail once with `status` and `headers`."""
-        self._failure = (status, dict(headers))
-
-    def _dispatch(self, request: Any) -> tuple[int, dict, str]:
-        parts = urlsplit(request.url)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        payload = json.loads(request.body) if request.body else None
-        self.requests.append((request.method, request.url, payload))
-        if self._failure:
-            (status, headers), self._failure = self._failure, None
-            return status, headers, json.dumps({"code": "fake_failure"})
-        if request.headers.get("Authorization") != AUTHORIZATION:
-            return 401, {}, json.dumps({"code": "invalid_credentials", "message": "You have to be logged in"})
-        for method, route, handler in self._routes():
-            match = re.fullmatch(route, parts.path)
-            if method == request.method and match:
-                if match.groups() and match.group(1) != TICKET_ID:  # the API's answer for a ticket it lacks
-                    return 404, {"Content-Type": "application/json"}, json.dumps({"error": "not found"})
-                status, body, headers = handler(*match.groups(), query=query, payload=payload)
-                return status, {"Content-Type": "application/json", **headers}, json.dumps(body)
-        raise AssertionError(f"the fake Freshdesk API has no {request.method} {parts.path}")
-
-    def _routes(self) -> list[tuple[str, str, Any]]:
+    def routes(self) -> list[tuple[str, str, Any]]:
+        """The REST API v2 endpoints the adapter uses."""
         return [
             ("GET", r"/api/v2/tickets/(\d+)", self._view_ticket),
             ("PUT", r"/api/v2/tickets/(\d+)", self._update_ticket),
@@ -106,27 +85,27 @@ class Fake:
         following = {**query, "page": page + 1, "per_page": per_page}
         return chunk, {"Link": f'<{BASE_URL}{path}?{urlencode(following)}>; rel="next"'}
 
-    def _view_ticket(self, ticket_id: str, query: dict, payload: Any) -> tuple[int, Any, dict]:
-        return 200, self._ticket("requester" in query.get("include", "")), {}
+    def _view_ticket(self, call: Call, ticket_id: str) -> tuple[int, Any, dict]:
+        return 200, self._ticket("requester" in call.params.get("include", "")), {}
 
-    def _update_ticket(self, ticket_id: str, query: dict, payload: Any) -> tuple[int, Any, dict]:
-        if "tags" in payload:  # Freshdesk replaces the whole set
-            self.tags = list(payload["tags"])
+    def _update_ticket(self, call: Call, ticket_id: str) -> tuple[int, Any, dict]:
+        if "tags" in call.json:  # Freshdesk replaces the whole set
+            self.tags = list(call.json["tags"])
         return 200, self._ticket(False), {}
 
-    def _list_conversations(self, ticket_id: str, query: dict, payload: Any) -> tuple[int, Any, dict]:
-        chunk, headers = self._page(self.conversations, f"/api/v2/tickets/{ticket_id}/conversations", query)
+    def _list_conversations(self, call: Call, ticket_id: str) -> tuple[int, Any, dict]:
+        chunk, headers = self._page(self.conversations, f"/api/v2/tickets/{ticket_id}/conversations", call.params)
         return 200, chunk, headers
 
-    def _create_note(self, ticket_id: str, query: dict, payload: Any) -> tuple[int, Any, dict]:
-        note = _conversation(700 + len(self.conversations), AGENT, payload["body"], False,
-                             payload.get("private", True))
+    def _create_note(self, call: Call, ticket_id: str) -> tuple[int, Any, dict]:
+        note = _conversation(700 + len(self.conversations), AGENT, call.json["body"], False,
+                             call.json.get("private", True))
         self.conversations.append(note)
         if note["private"]:
-            self.notes.append(payload["body"])
+            self.notes.append(call.json["body"])
         return 201, note, {"Location": f"{BASE_URL}/api/v2/conversations/{note['id']}"}
 
-    def _list_tickets(self, query: dict, payload: Any) -> tuple[int, Any, dict]:
+    def _list_tickets(self, call: Call) -> tuple[int, Any, dict]:
         tickets = [{**self._ticket(False), "id": int(t)} for t in self.ticket_ids]
-        chunk, headers = self._page(tickets, "/api/v2/tickets", query)
+        chunk, headers = self._page(tickets, "/api/v2/tickets", call.params)
         return 200, chunk, headers

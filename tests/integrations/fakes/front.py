@@ -9,9 +9,9 @@ POST /conversations/{id}/tags adds tag ids and answers 204.
 
 from __future__ import annotations
 
-import json
 import re
-from urllib.parse import parse_qs, urlsplit
+
+from ._base import Call, FakeApi
 
 BASE_URL = "https://api2.front.test"
 TOKEN = "front-token-0123"
@@ -21,7 +21,6 @@ SETTINGS = {
     "TRUSTDESK_FRONT_BASE_URL": BASE_URL,
     "TRUSTDESK_FRONT_API_TOKEN": TOKEN,
 }
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 AGENT = {"_links": {"self": f"{BASE_URL}/teammates/tea_55c8"}, "id": "tea_55c8", "email": "leela@example.com",
          "username": "leela", "first_name": "Leela", "last_name": "Turanga", "is_admin": False,
          "is_available": True, "is_blocked": False}
@@ -40,27 +39,24 @@ def _message(mid: str, inbound: bool, text: str, at: float) -> dict:
             "attachments": [], "metadata": {}}
 
 
-class Fake:
+class Fake(FakeApi):
     """Front as seen by one API token: one conversation, its comments and tags, the company's tags, events."""
+
+    platform, base_url, auth_value = "Front", BASE_URL, f"Bearer {TOKEN}"
+    failure_body = {"_error": {"status": 429, "title": "Too many requests"}}
+    unauthorized_body = {"_error": {"status": 401, "title": "Unauthenticated"}}
 
     def __init__(self, rsps, tags: list[str], notes: list[str], page_size: int = 2,
                  event_conversations: list[str] | None = None):
+        super().__init__(rsps)
         self.tags = list(tags)
         self.notes = list(notes)
         self.registry = {name: f"tag_{i}" for i, name in enumerate(["internal", *self.tags])}
         self.page_size = page_size
         self.event_conversations = event_conversations or [TICKET_ID]
-        self.requests: list[tuple[str, str, dict, dict | None]] = []
-        self._failure: tuple[int, dict] | None = None
         self.messages = [_message("msg_3", False, "Please ask the carrier about it.", 1700000300.5),
                          _message("msg_2", True, "It still has not arrived.", 1700000200.25),
                          _message("msg_1", True, "Where is my parcel?", 1700000100.0)]  # newest first
-        for method in METHODS:
-            rsps.add_callback(method, re.compile(re.escape(BASE_URL) + r"/.*"), callback=self._dispatch)
-
-    def fail_next(self, status: int, headers: dict) -> None:
-        """Make the next request, whatever it is, fail once with this status and these headers."""
-        self._failure = (status, headers)
 
     # --- resources ----------------------------------------------------------------------
 
@@ -85,53 +81,42 @@ class Fake:
 
     # --- routing ------------------------------------------------------------------------
 
-    def _dispatch(self, request):
-        url = urlsplit(request.url)
-        query = parse_qs(url.query)
-        body = json.loads(request.body) if request.body else None
-        self.requests.append((request.method, url.path, query, body))
-        if self._failure:
-            (status, headers), self._failure = self._failure, None
-            return status, headers, json.dumps({"_error": {"status": status, "title": "Too many requests"}})
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return 401, {}, json.dumps({"_error": {"status": 401, "title": "Unauthenticated"}})
-        for method, pattern, handler in self._routes():
-            if method == request.method and re.fullmatch(pattern, url.path):
-                status, answer = handler(url.path, query, body)
-                return status, {"Content-Type": "application/json"}, json.dumps(answer) if answer is not None else ""
-        raise AssertionError(f"unexpected Front request: {request.method} {url.path}")
-
-    def _routes(self):
+    def routes(self):
+        """The Core API endpoints the adapter uses."""
         conv = re.escape(f"/conversations/{TICKET_ID}")
-        return (("GET", conv, lambda p, q, b: (200, self.conversation())),
-                ("GET", conv + "/messages", lambda p, q, b: (200, self._page(p, self.messages, q))),
-                ("GET", conv + "/comments", lambda p, q, b: (200, {"_links": {"self": BASE_URL + p},
-                                                                     "_results": self.comments()})),
+        return (("GET", conv, lambda c: (200, self.conversation())),
+                ("GET", conv + "/messages", lambda c: (200, self._page(c.path, self.messages, c.query))),
+                ("GET", conv + "/comments", lambda c: (200, {"_links": {"self": BASE_URL + c.path},
+                                                             "_results": self.comments()})),
                 ("POST", conv + "/comments", self._add_comment),
                 ("POST", conv + "/tags", self._add_tags),
-                ("GET", r"/tags", lambda p, q, b: (200, self._page(p, [{"id": i, "name": n} for n, i
-                                                                        in self.registry.items()], q))),
+                ("GET", r"/tags", lambda c: (200, self._page(c.path, [{"id": i, "name": n} for n, i
+                                                                      in self.registry.items()], c.query))),
                 ("POST", r"/company/tags", self._create_tag),
                 ("GET", r"/events", self._events))
 
-    def _add_comment(self, path: str, query: dict, body: dict):
+    def _add_comment(self, call: Call):
+        body = call.json
         assert set(body) <= {"body", "author_id"} and body["body"], body
         self.notes.append(body["body"])
         return 201, self.comments()[0]
 
-    def _add_tags(self, path: str, query: dict, body: dict):
+    def _add_tags(self, call: Call):
+        body = call.json
         names = {i: n for n, i in self.registry.items()}
         for tag_id in body["tag_ids"]:
             if names[tag_id] not in self.tags:
                 self.tags.append(names[tag_id])
         return 204, None
 
-    def _create_tag(self, path: str, query: dict, body: dict):
+    def _create_tag(self, call: Call):
+        body = call.json
         assert body["name"] not in self.registry, "the tag exists already"
         self.registry[body["name"]] = f"tag_{len(self.registry)}"
         return 201, {"id": self.registry[body["name"]], "name": body["name"]}
 
-    def _events(self, path: str, query: dict, body):
+    def _events(self, call: Call):
+        path, query = call.path, call.query
         if "page_token" not in query:  # a next link's token carries the filter of the first request
             assert "q[after]" in query and set(query["q[types]"]) == {"inbound", "outbound", "out_reply"}, query
         events = [{"id": f"evt_{i}", "type": "inbound", "conversation": {"id": cid}}

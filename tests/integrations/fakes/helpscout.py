@@ -8,9 +8,9 @@ and PAGE_SIZE to a page, so callers must follow the pagination.
 
 from __future__ import annotations
 
-import json
-import re
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
+
+from ._base import Call, FakeApi
 
 BASE_URL = "https://api.helpscout.net"
 CLIENT_ID = "hs-client-id-0123"
@@ -38,15 +38,18 @@ def _thread(thread_id: int, kind: str, body: str, by: dict, at: str) -> dict:
             "customer": CUSTOMER, "createdBy": by, "createdAt": at, "_embedded": {"attachments": []}}
 
 
-class Fake:
+class Fake(FakeApi):
     """The account's state (tags, threads) behind one `responses` callback per HTTP method."""
 
+    platform, base_url, auth_value = "Help Scout", BASE_URL, f"Bearer {ACCESS_TOKEN}"
+    failure_body = {"message": "simulated failure"}
+    unauthorized_body = {"error": "Not authorized"}
+
     def __init__(self, rsps, tags, notes):
+        super().__init__(rsps)
         self.tags = list(tags)
         self.notes = list(notes)
-        self.requests: list = []
         self.tokens_issued = 0
-        self._failure: tuple[int, dict] | None = None
         self._threads = [
             _thread(1001, "customer", "<div>I returned the guitar a month ago and still have no refund.</div>",
                     CUSTOMER, "2024-06-09T10:00:00Z"),
@@ -54,31 +57,16 @@ class Fake:
                     USER, "2024-06-09T12:00:00Z"),
             _thread(1003, "lineitem", None, USER, "2024-06-09T12:00:01Z"),
         ] + [_thread(3000 + i, "note", text, USER, f"2024-06-10T1{i}:00:00Z") for i, text in enumerate(self.notes)]
-        for method in ("GET", "POST", "PUT", "DELETE"):
-            rsps.add_callback(method, re.compile(r".*"), callback=self._dispatch)
 
-    def fail_next(self, status: int, headers: dict) -> None:
-        """Make the next request, whatever it is, fail once with this status and headers."""
-        self._failure = (status, headers)
+    def authorized(self, call: Call) -> bool:
+        """The token endpoint takes client credentials; everything else the access token."""
+        return (call.method, call.path) == ("POST", "/v2/oauth2/token") or super().authorized(call)
 
-    def _dispatch(self, request):
-        self.requests.append(request)
-        if self._failure:
-            (status, headers), self._failure = self._failure, None
-            return status, headers, json.dumps({"message": "simulated failure"})
-        url = urlparse(request.url)
-        if request.method == "POST" and url.path == "/v2/oauth2/token":
-            return self._token(request)
-        if request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
-            return 401, {}, json.dumps({"error": "Not authorized"})
-        for method, pattern, handler in self._routes():
-            if method == request.method and re.fullmatch(pattern, url.path):
-                return handler(request, parse_qs(url.query))
-        raise AssertionError(f"the fake Help Scout API has no {request.method} {url.path}")
-
-    def _routes(self):
+    def routes(self):
+        """The Mailbox API 2.0 endpoints the adapter uses."""
         conversation = rf"/v2/conversations/{TICKET_ID}"
         return [
+            ("POST", r"/v2/oauth2/token", self._token),
             ("GET", conversation, self._conversation),
             ("GET", conversation + "/threads", self._list_threads),
             ("POST", conversation + "/notes", self._create_note),
@@ -86,54 +74,54 @@ class Fake:
             ("GET", r"/v2/conversations", self._list_conversations),
         ]
 
-    def _token(self, request):
-        form = parse_qs(request.body if isinstance(request.body, str) else request.body.decode())
+    def _token(self, call: Call):
+        form = parse_qs(call.body if isinstance(call.body, str) else call.body.decode())
         if form != {"grant_type": ["client_credentials"], "client_id": [CLIENT_ID], "client_secret": [CLIENT_SECRET]}:
-            return 401, {}, json.dumps({"error": "invalid_client"})
+            return 401, {"error": "invalid_client"}
         self.tokens_issued += 1
-        return 200, {}, json.dumps({"token_type": "bearer", "access_token": ACCESS_TOKEN, "expires_in": 172800})
+        return 200, {"token_type": "bearer", "access_token": ACCESS_TOKEN, "expires_in": 172800}
 
-    def _conversation(self, request, query):
+    def _conversation(self, call: Call):
         answer = {"id": int(TICKET_ID), "number": 12, "threads": len(self._threads), "type": "email",
                   "status": "active", "state": "published", "subject": "Refund for my returned guitar",
                   "mailboxId": 13, "assignee": USER, "createdBy": CUSTOMER, "createdAt": "2024-06-09T10:00:00Z",
                   "userUpdatedAt": "2024-06-09T12:00:00Z", "primaryCustomer": CUSTOMER,
                   "tags": [{"id": 9000 + i, "color": "#929499", "tag": tag} for i, tag in enumerate(self.tags)]}
-        if query.get("embed") == ["threads"]:
+        if call.query.get("embed") == ["threads"]:
             answer["_embedded"] = {"threads": self._newest_first()}
-        return 200, {}, json.dumps(answer)
+        return 200, answer
 
     def _newest_first(self) -> list[dict]:
         return sorted(self._threads, key=lambda t: t["createdAt"], reverse=True)
 
-    def _list_threads(self, request, query):
-        number = int(query.get("page", ["1"])[0])
+    def _list_threads(self, call: Call):
+        number = int(call.query.get("page", ["1"])[0])
         threads = self._newest_first()
         total_pages = max(1, -(-len(threads) // PAGE_SIZE))
         page = threads[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
-        return 200, {}, json.dumps({"_embedded": {"threads": page}, "page": {
-            "size": PAGE_SIZE, "totalElements": len(threads), "totalPages": total_pages, "number": number}})
+        return 200, {"_embedded": {"threads": page}, "page": {
+            "size": PAGE_SIZE, "totalElements": len(threads), "totalPages": total_pages, "number": number}}
 
-    def _create_note(self, request, query):
-        body = json.loads(request.body)
+    def _create_note(self, call: Call):
+        body = call.json
         assert set(body) == {"text"} and body["text"], body
         self.notes.append(body["text"])
         thread_id = 4000 + len(self.notes)
         self._threads.append(_thread(thread_id, "note", body["text"], USER, "2024-06-11T10:00:00Z"))
-        return 201, {"Resource-ID": str(thread_id)}, ""
+        return 201, None, {"Resource-ID": str(thread_id)}
 
-    def _update_tags(self, request, query):
-        body = json.loads(request.body)
+    def _update_tags(self, call: Call):
+        body = call.json
         assert set(body) == {"tags"} and isinstance(body["tags"], list), body
         self.tags = list(body["tags"])  # the whole set is replaced, as documented
-        return 204, {}, ""
+        return 204, None
 
-    def _list_conversations(self, request, query):
-        assert query.get("status") == ["all"] and query.get("modifiedSince"), query
-        number = int(query.get("page", ["1"])[0])
+    def _list_conversations(self, call: Call):
+        assert call.query.get("status") == ["all"] and call.query.get("modifiedSince"), call.query
+        number = int(call.query.get("page", ["1"])[0])
         page = LISTED[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]
         answer = {"page": {"size": PAGE_SIZE, "totalElements": len(LISTED),
                            "totalPages": -(-len(LISTED) // PAGE_SIZE), "number": number}}
         if page:
             answer["_embedded"] = {"conversations": [{"id": cid, "number": cid - 2000} for cid in page]}
-        return 200, {}, json.dumps(answer)
+        return 200, answer

@@ -8,8 +8,7 @@ the others; `POST /conversations/search` pages with `pages.next.starting_after`.
 
 from __future__ import annotations
 
-import json
-import re
+from ._base import Call, FakeApi
 
 BASE_URL = "https://api.intercom.test"
 TOKEN = "intercom-token-0123"
@@ -21,7 +20,6 @@ SETTINGS = {
     "TRUSTDESK_INTERCOM_API_TOKEN": TOKEN,
     "TRUSTDESK_INTERCOM_ADMIN_ID": ADMIN_ID,
 }
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _part(part_id: str, part_type: str, body: str, author: dict, at: int) -> dict:
@@ -35,24 +33,21 @@ AGENT = {"type": "admin", "id": "991267002", "name": "Bo Agent", "email": "bo@ex
 OURS = {"type": "admin", "id": ADMIN_ID, "name": "Trustdesk", "email": "trustdesk@example.com"}
 
 
-class Fake:
+class Fake(FakeApi):
     """Intercom as seen by one access token: one conversation, its notes and tags, and a tag registry."""
+
+    platform, base_url, auth_value = "Intercom", BASE_URL, f"Bearer {TOKEN}"
+    failure_body = {"type": "error.list", "errors": [{"code": "rate_limit_exceeded"}]}
+    unauthorized_body = {"type": "error.list", "errors": [{"code": "unauthorized"}]}
 
     def __init__(self, rsps, tags: list[str], notes: list[str], conversation_ids: list[str] | None = None,
                  page_size: int = 2):
+        super().__init__(rsps)
         self.tags = list(tags)
         self.notes = list(notes)
         self.registry = {name: str(7000 + i) for i, name in enumerate(self.tags)}
         self.conversation_ids = conversation_ids or [TICKET_ID]
         self.page_size = page_size
-        self.requests: list[tuple[str, str, dict | None]] = []
-        self._failure: tuple[int, dict] | None = None
-        for method in METHODS:
-            rsps.add_callback(method, re.compile(re.escape(BASE_URL) + r"/.*"), callback=self._dispatch)
-
-    def fail_next(self, status: int, headers: dict) -> None:
-        """Make the next request, whatever it is, fail once with this status and these headers."""
-        self._failure = (status, headers)
 
     def conversation(self) -> dict:
         """GET /conversations/{id} as Intercom answers it (2.11)."""
@@ -74,46 +69,36 @@ class Fake:
 
     # --- routing ------------------------------------------------------------------------
 
-    def _dispatch(self, request):
-        body = json.loads(request.body) if request.body else None
-        path = request.url[len(BASE_URL):].split("?")[0]
-        self.requests.append((request.method, path, body))
-        if self._failure:
-            (status, headers), self._failure = self._failure, None
-            return status, headers, json.dumps({"type": "error.list", "errors": [{"code": "rate_limit_exceeded"}]})
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
-            return 401, {}, json.dumps({"type": "error.list", "errors": [{"code": "unauthorized"}]})
-        for method, pattern, handler in self._routes():
-            match = re.fullmatch(pattern, path)
-            if method == request.method and match:
-                return 200, {"Content-Type": "application/json"}, json.dumps(handler(body, *match.groups()))
-        raise AssertionError(f"unexpected Intercom request: {request.method} {path}")
-
-    def _routes(self):
-        return (("GET", rf"/conversations/({TICKET_ID})", lambda body, cid: self.conversation()),
+    def routes(self):
+        """The REST endpoints the adapter uses."""
+        return (("GET", rf"/conversations/({TICKET_ID})", lambda call, cid: (200, self.conversation())),
                 ("POST", rf"/conversations/({TICKET_ID})/reply", self._reply),
                 ("POST", r"/tags", self._create_tag),
                 ("POST", rf"/conversations/({TICKET_ID})/tags", self._attach_tag),
                 ("POST", r"/conversations/search", self._search))
 
-    def _reply(self, body: dict, cid: str) -> dict:
+    def _reply(self, call: Call, cid: str) -> tuple[int, dict]:
+        body = call.json
         assert body["message_type"] == "note" and body["type"] == "admin" and body["admin_id"] == ADMIN_ID, body
         self.notes.append(body["body"])
-        return self.conversation()
+        return 200, self.conversation()
 
-    def _create_tag(self, body: dict) -> dict:
+    def _create_tag(self, call: Call) -> tuple[int, dict]:
+        body = call.json
         name = body["name"]
         self.registry.setdefault(name, str(7000 + len(self.registry)))
-        return {"type": "tag", "id": self.registry[name], "name": name}
+        return 200, {"type": "tag", "id": self.registry[name], "name": name}
 
-    def _attach_tag(self, body: dict, cid: str) -> dict:
+    def _attach_tag(self, call: Call, cid: str) -> tuple[int, dict]:
+        body = call.json
         assert body["admin_id"] == ADMIN_ID, body
         name = next(n for n, tag_id in self.registry.items() if tag_id == str(body["id"]))
         if name not in self.tags:
             self.tags.append(name)
-        return {"type": "tag", "id": body["id"], "name": name, "applied_by": {"type": "admin", "id": ADMIN_ID}}
+        return 200, {"type": "tag", "id": body["id"], "name": name, "applied_by": {"type": "admin", "id": ADMIN_ID}}
 
-    def _search(self, body: dict) -> dict:
+    def _search(self, call: Call) -> tuple[int, dict]:
+        body = call.json
         assert body["query"]["field"] == "updated_at" and body["query"]["operator"] == ">", body
         start = int((body.get("pagination") or {}).get("starting_after") or 0)
         ids = self.conversation_ids[start:start + self.page_size]
@@ -122,5 +107,5 @@ class Fake:
                  "total_pages": -(-len(self.conversation_ids) // self.page_size)}
         if end < len(self.conversation_ids):
             pages["next"] = {"page": pages["page"] + 1, "starting_after": str(end)}
-        return {"type": "conversation.list", "pages": pages, "total_count": len(self.conversation_ids),
-                "conversations": [{"type": "conversation", "id": cid} for cid in ids]}
+        return 200, {"type": "conversation.list", "pages": pages, "total_count": len(self.conversation_ids),
+                     "conversations": [{"type": "conversation", "id": cid} for cid in ids]}

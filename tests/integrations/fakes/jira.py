@@ -10,9 +10,8 @@ maxResults asks for, so callers must follow the pagination.
 from __future__ import annotations
 
 import base64
-import json
-import re
-from urllib.parse import parse_qs, urlparse
+
+from ._base import Call, FakeApi
 
 BASE_URL = "https://example-support.atlassian.net"
 EMAIL = "trustdesk@example.com"
@@ -39,46 +38,31 @@ def adf(text: str) -> dict:
         for line in text.split("\n")]}
 
 
-class Fake:
+class Fake(FakeApi):
     """The site's state (labels, comments) behind one `responses` callback per HTTP method."""
 
+    platform, base_url = "Jira", BASE_URL
+    auth_value = "Basic " + base64.b64encode(f"{EMAIL}:{API_TOKEN}".encode()).decode()
+    failure_body = {"errorMessages": ["simulated failure"]}
+    unauthorized_body = {"errorMessages": ["Client must be authenticated."]}
+
     def __init__(self, rsps, tags, notes):
+        super().__init__(rsps)
         self.tags = list(tags)
         self.notes = list(notes)
-        self.requests: list = []
-        self._failure: tuple[int, dict] | None = None
         self._comments = [
             {"id": "20001", "author": CUSTOMER, "text": "Where is my refund? Your partner says it's your job.",
              "public": True, "created": "2024-06-10T15:00:00.000+0000"},
             {"id": "20002", "author": AGENT, "text": "Please contact the marketplace, we cannot help with that.",
              "public": True, "created": "2024-06-10T16:00:00.000+0000"},
         ] + [self._note(text, i) for i, text in enumerate(self.notes)]
-        for method in ("GET", "POST", "PUT", "DELETE"):
-            rsps.add_callback(method, re.compile(r".*"), callback=self._dispatch)
-
-    def fail_next(self, status: int, headers: dict) -> None:
-        """Make the next request, whatever it is, fail once with this status and headers."""
-        self._failure = (status, headers)
 
     def _note(self, text: str, index: int) -> dict:
         return {"id": f"3000{index}", "author": BOT, "text": text, "public": False,
                 "created": "2024-06-10T17:00:00.000+0000"}
 
-    def _dispatch(self, request):
-        self.requests.append(request)
-        if self._failure:
-            (status, headers), self._failure = self._failure, None
-            return status, headers, json.dumps({"errorMessages": ["simulated failure"]})
-        expected = "Basic " + base64.b64encode(f"{EMAIL}:{API_TOKEN}".encode()).decode()
-        if request.headers.get("Authorization") != expected:
-            return 401, {}, json.dumps({"errorMessages": ["Client must be authenticated."]})
-        url = urlparse(request.url)
-        for method, pattern, handler in self._routes():
-            if method == request.method and re.fullmatch(pattern, url.path):
-                return handler(request, parse_qs(url.query))
-        raise AssertionError(f"the fake Jira site has no {request.method} {url.path}")
-
-    def _routes(self):
+    def routes(self):
+        """The REST and servicedeskapi endpoints the adapter uses."""
         issue = rf"/rest/api/3/issue/{TICKET_ID}"
         return [
             ("GET", issue, self._get_issue),
@@ -88,21 +72,21 @@ class Fake:
             ("POST", r"/rest/api/3/search/jql", self._search),
         ]
 
-    def _get_issue(self, request, query):
+    def _get_issue(self, call: Call):
         fields = {"summary": "Refund for order 5521", "status": {"name": "Waiting for support"},
                   "labels": list(self.tags), "reporter": CUSTOMER, "assignee": AGENT,
                   "description": adf("I returned the guitar a month ago and still have no refund."),
                   "created": "2024-06-09T10:00:00.000+0000", "updated": "2024-06-10T17:00:00.000+0000"}
-        return 200, {}, json.dumps({"id": TICKET_ID, "key": "SUP-1", "self": f"{BASE_URL}/rest/api/3/issue/{TICKET_ID}",
-                                    "fields": fields})
+        return 200, {"id": TICKET_ID, "key": "SUP-1", "self": f"{BASE_URL}/rest/api/3/issue/{TICKET_ID}",
+                     "fields": fields}
 
-    def _list_comments(self, request, query):
-        start = int(query.get("startAt", ["0"])[0])
-        size = min(int(query.get("maxResults", ["50"])[0]), PAGE_CAP)
+    def _list_comments(self, call: Call):
+        start = int(call.query.get("startAt", ["0"])[0])
+        size = min(int(call.query.get("maxResults", ["50"])[0]), PAGE_CAP)
         page = self._comments[start:start + size]
-        expand = "properties" in query.get("expand", [""])[0]
-        return 200, {}, json.dumps({"startAt": start, "maxResults": size, "total": len(self._comments),
-                                    "comments": [self._comment_json(c, expand) for c in page]})
+        expand = "properties" in call.query.get("expand", [""])[0]
+        return 200, {"startAt": start, "maxResults": size, "total": len(self._comments),
+                     "comments": [self._comment_json(c, expand) for c in page]}
 
     def _comment_json(self, comment: dict, expand: bool) -> dict:
         out = {"id": comment["id"], "self": f"{BASE_URL}/rest/api/3/issue/{TICKET_ID}/comment/{comment['id']}",
@@ -113,18 +97,18 @@ class Fake:
                 {"key": "sd.public.comment", "value": {"internal": True}}]
         return out
 
-    def _add_comment(self, request, query):
-        body = json.loads(request.body)
+    def _add_comment(self, call: Call):
+        body = call.json
         assert set(body) == {"body", "public"} and body["public"] is False, body
         comment = self._note(body["body"], len(self.notes))
         comment["id"] = f"4000{len(self.notes)}"
         self.notes.append(body["body"])
         self._comments.append(comment)
-        return 201, {}, json.dumps({"id": comment["id"], "body": body["body"], "public": False, "author": BOT,
-                                    "created": {"iso8601": "2024-06-10T17:00:00+0000", "epochMillis": 1718038800000}})
+        return 201, {"id": comment["id"], "body": body["body"], "public": False, "author": BOT,
+                     "created": {"iso8601": "2024-06-10T17:00:00+0000", "epochMillis": 1718038800000}}
 
-    def _edit_issue(self, request, query):
-        body = json.loads(request.body)
+    def _edit_issue(self, call: Call):
+        body = call.json
         assert set(body) == {"update"} and set(body["update"]) == {"labels"}, body
         for operation in body["update"]["labels"]:
             (verb, label), = operation.items()
@@ -132,14 +116,14 @@ class Fake:
                 self.tags.append(label)
             elif verb == "remove" and label in self.tags:
                 self.tags.remove(label)
-        return 204, {}, ""
+        return 204, None
 
-    def _search(self, request, query):
-        body = json.loads(request.body)
+    def _search(self, call: Call):
+        body = call.json
         start = int(body.get("nextPageToken") or 0)
         page = SEARCH_RESULTS[start:start + 2]
         more = start + 2 < len(SEARCH_RESULTS)
         answer = {"issues": [{"id": issue_id, "key": f"SUP-{issue_id[-1]}"} for issue_id in page], "isLast": not more}
         if more:
             answer["nextPageToken"] = str(start + 2)
-        return 200, {}, json.dumps(answer)
+        return 200, answer

@@ -7,9 +7,7 @@ Shapes follow https://docs.zammad.org/en/latest/api/ticket/index.html,
 
 from __future__ import annotations
 
-import json
-import re
-from urllib.parse import parse_qs, urlparse
+from ._base import Call, FakeApi
 
 BASE_URL = "https://helpdesk.example.com"
 TOKEN = "zammad-test-token"
@@ -19,7 +17,6 @@ SETTINGS = {
     "TRUSTDESK_ZAMMAD_API_TOKEN": TOKEN,
 }
 TICKET_ID = "137"
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def article(article_id: int, sender: str, body: str, *, internal: bool = False, kind: str = "email",
@@ -34,14 +31,16 @@ def article(article_id: int, sender: str, body: str, *, internal: bool = False, 
             "updated_at": f"2024-05-06T09:{10 + article_id % 50:02d}:00.000Z"}
 
 
-class Fake:
+class Fake(FakeApi):
     """Serves ticket TICKET_ID: a customer email, an agent reply, and `notes` as internal notes."""
 
+    platform, base_url, auth_value = "Zammad", BASE_URL, f"Token token={TOKEN}"
+    unauthorized_body = {"error": "authentication failed"}
+
     def __init__(self, rsps, tags: list[str], notes: list[str]):
+        super().__init__(rsps)
         self.tags = list(tags)
         self.notes = list(notes)
-        self.requests: list = []
-        self._fail: tuple[int, dict] | None = None
         self.articles = [
             article(402, "Customer", "<div>The jar from order 55-2031 arrived with a cracked lid.</div>"),
             article(405, "Agent", "<div>Damage in transit is the carrier's responsibility; please file a claim "
@@ -50,35 +49,16 @@ class Fake:
         ]
         for body in notes:
             self._add_note(body)
-        routes = [
+
+    def routes(self):
+        """The ticket, article and tag endpoints the adapter uses."""
+        return [
             ("GET", rf"/api/v1/tickets/{TICKET_ID}", self._ticket),
             ("GET", rf"/api/v1/ticket_articles/by_ticket/{TICKET_ID}", self._by_ticket),
             ("POST", r"/api/v1/ticket_articles", self._create_article),
             ("GET", r"/api/v1/tags", self._list_tags),
             ("POST", r"/api/v1/tags/add", self._add_tag),
         ]
-        self.routes = [(m, re.compile(p + r"\Z"), f) for m, p, f in routes]
-        for method in METHODS:
-            rsps.add_callback(method, re.compile(re.escape(BASE_URL) + r"(/.*)?"), callback=self._handle)
-
-    def fail_next(self, status: int, headers: dict) -> None:
-        """Make the next request, whatever it is, fail once with this status and headers."""
-        self._fail = (status, dict(headers))
-
-    # --- plumbing ---
-
-    def _handle(self, request):
-        self.requests.append(request)
-        if self._fail is not None:
-            (status, headers), self._fail = self._fail, None
-            return status, headers, json.dumps({"error": "failing on purpose"})
-        if request.headers.get("Authorization") != f"Token token={TOKEN}":
-            return 401, {}, json.dumps({"error": "authentication failed"})
-        url = urlparse(request.url)
-        for method, pattern, handler in self.routes:
-            if method == request.method and pattern.match(url.path):
-                return handler(request, {k: v[0] for k, v in parse_qs(url.query).items()})
-        raise AssertionError(f"the fake Zammad API does not know {request.method} {request.url}")
 
     def _add_note(self, body: str) -> dict:
         note = article(500 + len(self.articles), "Agent", body, internal=True, kind="note",
@@ -88,7 +68,7 @@ class Fake:
 
     # --- endpoints ---
 
-    def _ticket(self, request, query):
+    def _ticket(self, call: Call):
         ticket = {"id": int(TICKET_ID), "number": "31137", "title": "Order 55-2031 arrived with a cracked lid",
                   "state": "open", "state_id": 2, "priority": "2 normal", "group": "Orders", "group_id": 2,
                   "owner": "lars@helpdesk.example.com", "owner_id": 5,
@@ -96,25 +76,25 @@ class Fake:
                   "organization": "Okafor Studio", "organization_id": 6,
                   "article_ids": [a["id"] for a in self.articles], "article_count": len(self.articles),
                   "created_at": "2024-05-06T09:14:02.511Z", "updated_at": "2024-05-06T11:05:12.870Z"}
-        return 200, {}, json.dumps(ticket)
+        return 200, ticket
 
-    def _by_ticket(self, request, query):
-        return 200, {}, json.dumps(self.articles)
+    def _by_ticket(self, call: Call):
+        return 200, self.articles
 
-    def _create_article(self, request, query):
-        body = json.loads(request.body)
+    def _create_article(self, call: Call):
+        body = call.json
         assert str(body["ticket_id"]) == TICKET_ID, body
         assert body["type"] == "note" and body["internal"] is True, body
         self.notes.append(body["body"])
-        return 201, {}, json.dumps(self._add_note(body["body"]))
+        return 201, self._add_note(body["body"])
 
-    def _list_tags(self, request, query):
-        assert query == {"object": "Ticket", "o_id": TICKET_ID}, query
-        return 200, {}, json.dumps({"tags": self.tags})
+    def _list_tags(self, call: Call):
+        assert call.params == {"object": "Ticket", "o_id": TICKET_ID}, call.params
+        return 200, {"tags": self.tags}
 
-    def _add_tag(self, request, query):
-        body = json.loads(request.body)
+    def _add_tag(self, call: Call):
+        body = call.json
         assert body["object"] == "Ticket" and str(body["o_id"]) == TICKET_ID, body
         if body["item"] not in self.tags:
             self.tags.append(body["item"])
-        return 201, {}, "true"
+        return 201, "true"

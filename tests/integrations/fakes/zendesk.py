@@ -10,10 +10,11 @@ carry the `<email>/token:<api token>` Basic credentials; anything else fails lou
 from __future__ import annotations
 
 import base64
-import json
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
+
+from ._base import Call, FakeApi
 
 BASE_URL = "https://acme.zendesk.com"
 EMAIL, TOKEN = "trustdesk@acme.example", "zd-api-token-0123"
@@ -41,48 +42,26 @@ def _comment(cid: int, author: int, body: str, public: bool, html: str | None = 
             "created_at": f"2025-03-05T14:{cid % 60:02d}:00Z", "metadata": {}}
 
 
-class Fake:
-    """The fake account: `.notes` (private comments' bodies), `.tags`, `.requests` (method, url, json)."""
+class Fake(FakeApi):
+    """The fake account: `.notes` (private comments' bodies), `.tags`, `.requests`."""
+
+    platform, base_url, auth_value, ticket_id = "Zendesk", BASE_URL, AUTHORIZATION, TICKET_ID
+    failure_body = {"error": "fake failure"}
+    unauthorized_body = {"error": "Couldn't authenticate you"}
 
     def __init__(self, rsps: Any, tags: list[str], notes: list[str], page_size: int = 2,
                  ticket_ids: list[str] | None = None):
+        super().__init__(rsps)
         self.tags, self.notes = list(tags), list(notes)
         self.page_size, self.ticket_ids = page_size, list(ticket_ids or [TICKET_ID])
-        self.requests: list[tuple[str, str, Any]] = []
-        self._failure: tuple[int, dict] | None = None
         self.comments = [
             _comment(101, REQUESTER, "My order #4471 arrived with a cracked screen.", True),
             _comment(102, AGENT, "The courier is an independent company; please contact them.", True),
             _comment(103, REQUESTER, "The courier sent me back to you. I want a replacement.", True),
         ] + [_comment(200 + i, API_USER, note, False) for i, note in enumerate(self.notes)]
-        pattern = re.compile(re.escape(BASE_URL) + r"/.*")
-        for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
-            rsps.add_callback(method, pattern, callback=self._dispatch)
 
-    def fail_next(self, status: int, headers: dict[str, str]) -> None:
-        """Make the next request, whatever it is, fail once with `status` and `headers`."""
-        self._failure = (status, dict(headers))
-
-    def _dispatch(self, request: Any) -> tuple[int, dict, str]:
-        parts = urlsplit(request.url)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        payload = json.loads(request.body) if request.body else None
-        self.requests.append((request.method, request.url, payload))
-        if self._failure:
-            (status, headers), self._failure = self._failure, None
-            return status, headers, json.dumps({"error": "fake failure"})
-        if request.headers.get("Authorization") != AUTHORIZATION:
-            return 401, {}, json.dumps({"error": "Couldn't authenticate you"})
-        for method, route, handler in self._routes():
-            match = re.fullmatch(route, parts.path)
-            if method == request.method and match:
-                if match.groups() and match.group(1) != TICKET_ID:  # the API's answer for a ticket it lacks
-                    return 404, {"Content-Type": "application/json"}, json.dumps({"error": "not found"})
-                status, body = handler(*match.groups(), query=query, payload=payload)
-                return status, {"Content-Type": "application/json"}, json.dumps(body)
-        raise AssertionError(f"the fake Zendesk API has no {request.method} {parts.path}")
-
-    def _routes(self) -> list[tuple[str, str, Any]]:
+    def routes(self) -> list[tuple[str, str, Any]]:
+        """The Ticketing API endpoints the adapter uses."""
         return [
             ("GET", r"/api/v2/tickets/(\d+)\.json", self._show_ticket),
             ("PUT", r"/api/v2/tickets/(\d+)\.json", self._update_ticket),
@@ -98,12 +77,12 @@ class Fake:
                 "submitter_id": REQUESTER, "assignee_id": AGENT, "created_at": "2025-03-04T09:12:07Z",
                 "updated_at": "2025-03-05T14:02:51Z"}
 
-    def _show_ticket(self, ticket_id: str, query: dict, payload: Any) -> tuple[int, dict]:
-        users = USERS if "users" in query.get("include", "") else None
+    def _show_ticket(self, call: Call, ticket_id: str) -> tuple[int, dict]:
+        users = USERS if "users" in call.params.get("include", "") else None
         return 200, {"ticket": self._ticket(), **({"users": users} if users else {})}
 
-    def _update_ticket(self, ticket_id: str, query: dict, payload: Any) -> tuple[int, dict]:
-        update = (payload or {})["ticket"]
+    def _update_ticket(self, call: Call, ticket_id: str) -> tuple[int, dict]:
+        update = (call.json or {})["ticket"]
         comment = update.get("comment")
         if comment:
             html = comment.get("html_body")
@@ -115,31 +94,32 @@ class Fake:
             self.tags = list(update["tags"])
         return 200, {"ticket": self._ticket(), "audit": {"id": 9001, "ticket_id": int(ticket_id)}}
 
-    def _list_comments(self, ticket_id: str, query: dict, payload: Any) -> tuple[int, dict]:
-        size = min(int(query.get("page[size]", 100)), self.page_size)
-        start = int(query.get("page[after]", 0))
+    def _list_comments(self, call: Call, ticket_id: str) -> tuple[int, dict]:
+        size = min(int(call.params.get("page[size]", 100)), self.page_size)
+        start = int(call.params.get("page[after]", 0))
         page, more = self.comments[start:start + size], start + size < len(self.comments)
+        include = {"include": "users"} if "include" in call.params else {}
         link = f"{BASE_URL}/api/v2/tickets/{ticket_id}/comments.json?" + urlencode(
-            {"page[size]": size, "page[after]": start + size, **({"include": "users"} if "include" in query else {})})
+            {"page[size]": size, "page[after]": start + size, **include})
         body = {"comments": page, "meta": {"has_more": more, "after_cursor": str(start + size) if more else None,
                                            "before_cursor": str(start)},
                 "links": {"next": link if more else None, "prev": None}}
-        if "users" in query.get("include", ""):
+        if "users" in call.params.get("include", ""):
             body["users"] = USERS
         return 200, body
 
-    def _add_tags(self, ticket_id: str, query: dict, payload: Any) -> tuple[int, dict]:
-        self.tags += [t for t in payload["tags"] if t not in self.tags]
+    def _add_tags(self, call: Call, ticket_id: str) -> tuple[int, dict]:
+        self.tags += [t for t in call.json["tags"] if t not in self.tags]
         return 200, {"tags": self.tags}
 
-    def _set_tags(self, ticket_id: str, query: dict, payload: Any) -> tuple[int, dict]:
-        self.tags = list(payload["tags"])
+    def _set_tags(self, call: Call, ticket_id: str) -> tuple[int, dict]:
+        self.tags = list(call.json["tags"])
         return 200, {"tags": self.tags}
 
-    def _incremental(self, _: Any = None, query: dict | None = None, payload: Any = None) -> tuple[int, dict]:
-        query = query or {}
+    def _incremental(self, call: Call) -> tuple[int, dict]:
+        query = call.params
         assert "cursor" in query or "start_time" in query, "the incremental export needs start_time or cursor"
-        start = int(query.get("cursor", 0))
+        start = int(call.params.get("cursor", 0))
         chunk = self.ticket_ids[start:start + self.page_size]
         end = start + self.page_size >= len(self.ticket_ids)
         after = f"{BASE_URL}/api/v2/incremental/tickets/cursor.json?cursor={start + self.page_size}"
