@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
@@ -32,6 +32,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     logs.init_logging(settings)
     app.config.update(settings.as_flask_config(), TESTING=testing)
+    if settings.proxy_hops:
+        # Behind a reverse proxy, the client's address (login throttling, logs) and scheme come
+        # from X-Forwarded-*; only as many hops as configured are trusted, so clients cannot spoof them.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logs.init_app(app)  # first, so the request id exists before anything logs
     metrics.init_app(app)
     init_app(app, settings)
@@ -61,7 +68,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _http_error(exc: HTTPException):
-    """Flask's own errors (404, 405, 413...) as JSON."""
+    """Flask's own errors (404, 405, 413...) as JSON; under /console/ (unknown pages too) as a console page."""
+    if request.path.startswith("/console/") or request.path == "/console":
+        from .console.auth import html_error
+
+        return html_error(exc)
     return jsonify({"error": exc.name.lower(), "detail": exc.description}), exc.code
 
 

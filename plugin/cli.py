@@ -303,11 +303,6 @@ def backfill(name: str, since, limit: int | None) -> None:
         sys.exit(1)
 
 
-@main.group("tokens")
-def tokens_group() -> None:
-    """API bearer tokens (roles: agent, lead, admin)."""
-
-
 def _settings():
     """The service's settings, or a clear error naming the bad one."""
     from .config import ConfigError, load_settings
@@ -334,79 +329,6 @@ def _sessions():
     return session_factory(_migrated_engine())
 
 
-@tokens_group.command("create")
-@click.option("--role", required=True, type=click.Choice(["agent", "lead", "admin"]))
-@click.option("--name", default="", help="What the token is for (shown in listings).")
-@click.option("--expires", "expires_days", type=click.IntRange(min=1), default=None, help="Days until it expires.")
-def tokens_create(role: str, name: str, expires_days: int | None) -> None:
-    """Create a token and print it once (only its hash is kept)."""
-    from . import tokens
-
-    with _sessions().begin() as session:
-        token = tokens.create(session, name or role, role, expires_days)
-    click.echo(token)
-
-
-@tokens_group.command("list")
-def tokens_list() -> None:
-    """List tokens (never the tokens themselves)."""
-    from . import tokens
-
-    with _sessions()() as session:
-        for row in tokens.listing(session):
-            click.echo(json.dumps(row))
-
-
-@tokens_group.command("revoke")
-@click.argument("token_id", type=int)
-def tokens_revoke(token_id: int) -> None:
-    """Revoke a token by id."""
-    from . import tokens
-
-    try:
-        with _sessions().begin() as session:
-            tokens.revoke(session, token_id)
-    except tokens.TokenError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"revoked {token_id}")
-
-
-@main.group()
-def customers() -> None:
-    """One customer's data: export or erase it."""
-
-
-@customers.command("export")
-@click.argument("customer_id")
-@click.option("--source", default="generic", show_default=True, help="The integration the customer came from.")
-def customers_export(customer_id: str, source: str) -> None:
-    """Print everything stored about a customer as JSON."""
-    from . import privacy
-
-    with _sessions()() as session:
-        data = privacy.export(session, customer_id, source)
-    if data is None:
-        raise click.ClickException(f"no {source} customer with id {customer_id!r}")
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-@customers.command("erase")
-@click.argument("customer_id")
-@click.option("--source", default="generic", show_default=True, help="The integration the customer came from.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def customers_erase(customer_id: str, source: str, yes: bool) -> None:
-    """Erase a customer and everything stored about them."""
-    from . import privacy
-
-    if not yes:
-        click.confirm(f"Erase {source} customer {customer_id} and all their tickets?", abort=True)
-    with _sessions().begin() as session:
-        found = privacy.erase(session, customer_id, source)
-    if not found:
-        raise click.ClickException(f"no {source} customer with id {customer_id!r}")
-    click.echo(f"erased {source} customer {customer_id}")
-
-
 @main.group()
 def db() -> None:
     """Database maintenance."""
@@ -420,8 +342,11 @@ def db_upgrade() -> None:
     click.echo(f"database at revision {current_revision(_migrated_engine())}")
 
 
+from .cli_data import customers, tokens_group  # noqa: E402 - defined beside, on this module's helpers
 from .console.cli import users_group  # noqa: E402 - console accounts are defined with the console
 
+main.add_command(tokens_group)
+main.add_command(customers)
 main.add_command(users_group)
 
 if __name__ == "__main__":

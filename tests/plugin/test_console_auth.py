@@ -185,3 +185,24 @@ def test_users_cli(tmp_path, monkeypatch):
     assert runner.invoke(main, ["users", "disable", "nobody"]).exit_code == 1
     listed = runner.invoke(main, ["users", "list"]).output
     assert '"username": "dana"' in listed and '"state": "disabled"' in listed and "argon2" not in listed
+
+
+@pytest.mark.parametrize("hops,blocked_elsewhere", [(0, True), (1, False)])
+def test_behind_a_proxy_throttling_counts_the_forwarded_client(tmp_path, hops, blocked_elsewhere):
+    """With TRUSTDESK_PROXY_HOPS the client's own address counts, so one client cannot lock out everyone."""
+    app = make_app(tmp_path, proxy_hops=hops)
+    client = app.test_client()
+    token = _csrf(client)
+    for _ in range(users.MAX_FAILURES):
+        client.post("/console/login", data={"username": "lee", "password": "nope", "csrf_token": token},
+                    headers={"X-Forwarded-For": "203.0.113.7"})
+    other = client.post("/console/login", data={"username": "lee", "password": PASSWORD, "csrf_token": token},
+                        headers={"X-Forwarded-For": "198.51.100.9"})
+    assert (other.status_code == 429) is blocked_elsewhere
+
+
+def test_unknown_console_pages_are_pages_and_the_api_stays_json(app):
+    client = app.test_client()
+    page = client.get("/console/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert client.get("/api/v1/no-such-thing").is_json
