@@ -24,7 +24,7 @@ from integrations.base import (Adapter, BadPayload, Delivery, Event, Handshake, 
 from .ledger import events_for, history_for, merged_history, record, reopened
 from .metrics import record_flags
 from .services import Services
-from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent, WriteBack
+from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent, WriteBack, as_utc
 
 log = logging.getLogger("trustdesk.webhooks")
 
@@ -127,7 +127,8 @@ def merge_with_store(session: Session, source: str, partial: dict) -> dict:
         return partial
     stored = session.scalars(select(Message).where(Message.ticket_id == row.id).order_by(Message.position)).all()
     messages = [{"id": m.external_id, "author_role": m.author_role, "author": {"name": m.author_name},
-                 "body": m.body or "", "public": m.public, "created_at": m.created_at} for m in stored]
+                 "body": m.body or "", "public": m.public,
+                 "created_at": as_utc(m.created_at) if m.created_at else None} for m in stored]
     seen = {m["id"] for m in messages if m["id"]} | {(m["author_role"], m["body"]) for m in messages}
     fresh = [m for m in partial["messages"] if m.get("id") not in seen and (m["author_role"], m["body"]) not in seen]
     return {**partial, "messages": messages + fresh}

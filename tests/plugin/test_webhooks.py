@@ -104,3 +104,24 @@ def test_readiness_fails_when_the_queue_is_unreachable(tmp_path):
     app = create_app({"TESTING": True, "data_dir": str(tmp_path / "v"), "redis_url": "redis://127.0.0.1:1/0"})
     response = app.test_client().get("/readyz")
     assert response.status_code == 503 and response.json["checks"]["queue"].startswith("unavailable")
+
+
+def test_a_partial_delivery_is_merged_with_the_stored_conversation(tmp_path):
+    """Stored times come back from SQLite without an offset; merged with a new message they must still compare."""
+    from models.ticket import load_ticket
+    from plugin.pipeline import analyse, merge_with_store
+
+    app = create_app({"TESTING": True, "data_dir": str(tmp_path / "v")})
+    first = load_ticket({"id": "P1", "messages": [
+        {"id": "m1", "author_role": "customer", "body": "My order never came.", "created_at": "2026-11-01T09:00:00Z"}]})
+    later = load_ticket({"id": "P1", "messages": [
+        {"id": "m2", "author_role": "agent", "body": "Please contact the courier.", "created_at": "2026-11-01T10:00:00+01:00"},
+        {"id": "m1", "author_role": "customer", "body": "My order never came.", "created_at": "2026-11-01T09:00:00Z"}]})
+    with app.app_context():
+        with services().sessions.begin() as session:
+            analyse(session, services(), "generic", first)
+        with services().sessions.begin() as session:
+            merged = merge_with_store(session, "generic", later)
+            assert [m["id"] for m in merged["messages"]] == ["m1", "m2"]
+            _, analysis, _ = analyse(session, services(), "generic", merged)
+    assert len(analysis["messages"]) == 2 and "deflection" in analysis["flags"]
