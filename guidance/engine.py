@@ -19,7 +19,8 @@ from . import facts as fact_tools
 from .llm import ChatBackend, LLMError
 from .partners import recognise
 from .playbooks import SLOTS, Playbook
-from .rewrite import apply, invented_claims, plan_changes
+from .rewrite import apply, draft_texts, invented_claims, plan_changes
+from .scoring import Scorer, Scores
 from .summary import advice_for, reasons_for, risk_level, summarise
 
 MAX_SUGGESTIONS = 3
@@ -46,8 +47,13 @@ def guide(ticket: dict, analysis: dict, ctx: Context) -> dict[str, Any]:
     partners = recognise(text, ctx.partners)
     ranked = rank_playbooks(ctx.playbooks, ticket, analysis, partners)
     slots = fill_slots(ticket, partners)
-    suggestions = suggest(ranked, slots, ticket, ctx)
-    rewrite = rewrite_last(ticket, ctx)
+    # The first batch of suggestions and the draft to rewrite, scored in one classifier call.
+    scores = Scores(ctx.analyzer)
+    last = ticket["messages"][-1]
+    scores.prefetch([own_text(b[2]) for b in _batch(ranked, slots, 0)]
+                    + (draft_texts(last["body"]) if last["author_role"] == "agent" else []))
+    suggestions = suggest(ranked, slots, ticket, ctx, scores)
+    rewrite = rewrite_last(ticket, ctx, scores)
     verified = rewrite.pop("verified") if rewrite else True
     return {
         "id": ticket["id"],
@@ -135,31 +141,38 @@ def render(template: str, slots: dict[str, str | None]) -> tuple[str, list[str]]
     return text, list(dict.fromkeys(missing))
 
 
-def _verdict(ctx: Context, text: str) -> tuple[dict[str, float], list[str]]:
+def _verdict(scorer: Scorer, text: str) -> tuple[dict[str, float], list[str]]:
     """Scores of a reply as the agent's own words (quotes and signature excluded), and its flags."""
-    return _verdicts(ctx, [text])[0]
+    return _verdicts(scorer, [text])[0]
 
 
-def _verdicts(ctx: Context, texts: list[str]) -> list[tuple[dict[str, float], list[str]]]:
+def _verdicts(scorer: Scorer, texts: list[str]) -> list[tuple[dict[str, float], list[str]]]:
     out = []
-    for probs in ctx.analyzer.score_texts([own_text(t) for t in texts], ["agent"] * len(texts)):
+    for probs in scorer.score_texts([own_text(t) for t in texts], ["agent"] * len(texts)):
         scores = {name: round(float(probs[j]), 4) for name, j in LABEL_INDEX.items()}
-        out.append((scores, [n for n in ("blame", "deflection") if scores[n] >= ctx.analyzer.thresholds[n]]))
+        out.append((scores, [n for n in ("blame", "deflection") if scores[n] >= scorer.thresholds[n]]))
     return out
 
 
-def suggest(ranked: list[tuple[float, Playbook]], slots: dict, ticket: dict, ctx: Context) -> list[dict]:
+def _batch(ranked: list[tuple[float, Playbook]], slots: dict, start: int) -> list[tuple]:
+    """(playbook, reply, text, missing) for every reply of the playbooks ranked start.. start+3."""
+    return [(pb, reply, *render(reply["text"], slots)) for _, pb in ranked[start:start + MAX_SUGGESTIONS]
+            for reply in pb.replies]
+
+
+def suggest(ranked: list[tuple[float, Playbook]], slots: dict, ticket: dict, ctx: Context,
+            scorer: Scorer | None = None) -> list[dict]:
     """Up to three verified replies, best-fitting playbook first, one per playbook.
 
     Replies are scored a few playbooks at a time, in one classifier call per
     batch; the next batch is scored only if too few passed.
     """
+    scorer = scorer or ctx.analyzer
     out: list[dict] = []
     for start in range(0, min(len(ranked), 4 * MAX_SUGGESTIONS), MAX_SUGGESTIONS):
-        batch = [(pb, reply, *render(reply["text"], slots)) for _, pb in ranked[start:start + MAX_SUGGESTIONS]
-                 for reply in pb.replies]
+        batch = _batch(ranked, slots, start)
         chosen = {s["playbook"] for s in out}
-        for (pb, reply, text, missing), (scores, flagged) in zip(batch, _verdicts(ctx, [b[2] for b in batch])):
+        for (pb, reply, text, missing), (scores, flagged) in zip(batch, _verdicts(scorer, [b[2] for b in batch])):
             if pb.id in chosen or len(out) >= MAX_SUGGESTIONS:
                 continue
             if flagged:
@@ -171,11 +184,11 @@ def suggest(ranked: list[tuple[float, Playbook]], slots: dict, ticket: dict, ctx
             break
     if ctx.backend is not None:
         # One model-written reply, offered second: the best playbook fit stays first.
-        out = (out[:1] + _llm_suggestions(ticket, ctx, 1) + out[1:])[:MAX_SUGGESTIONS]
+        out = (out[:1] + _llm_suggestions(ticket, ctx, 1, scorer) + out[1:])[:MAX_SUGGESTIONS]
     return out
 
 
-def _llm_suggestions(ticket: dict, ctx: Context, n: int) -> list[dict]:
+def _llm_suggestions(ticket: dict, ctx: Context, n: int, scorer: Scorer) -> list[dict]:
     customer = [m["body"] for m in ticket["messages"] if m["author_role"] == "customer"]
     try:
         replies = ctx.backend.suggest(ticket.get("subject") or "", customer[-1] if customer else "", n)
@@ -185,7 +198,7 @@ def _llm_suggestions(ticket: dict, ctx: Context, n: int) -> list[dict]:
     out = []
     history = "\n".join(m["body"] for m in ticket["messages"])
     for text in replies:
-        scores, flagged = _verdict(ctx, text)
+        scores, flagged = _verdict(scorer, text)
         claims = invented_claims(history, text)
         if flagged or claims:
             why = f"it still reads as {', '.join(flagged)}" if flagged else f"it claims {', '.join(claims)}"
@@ -196,18 +209,19 @@ def _llm_suggestions(ticket: dict, ctx: Context, n: int) -> list[dict]:
     return out
 
 
-def rewrite_last(ticket: dict, ctx: Context) -> dict | None:
+def rewrite_last(ticket: dict, ctx: Context, scorer: Scorer | None = None) -> dict | None:
     """The rewrite of the last message when it is the agent's (None otherwise)."""
     last = ticket["messages"][-1]
     if last["author_role"] != "agent":
         return None
+    scorer = scorer or Scores(ctx.analyzer)
     body = last["body"]
-    changes, notes = plan_changes(body, ctx.analyzer, ctx.partners)
+    changes, notes = plan_changes(body, scorer, ctx.partners)
     ctx.fallbacks.extend(f"rewrite: {note}" for note in notes)
     text = apply(body, changes)
     if ctx.backend is not None and (changes or notes):
-        text, changes = _llm_rewrite(body, text, changes, ctx)
-    scores, flagged = _verdict(ctx, text)
+        text, changes = _llm_rewrite(body, text, changes, ctx, scorer)
+    scores, flagged = _verdict(scorer, text)
     lost = fact_tools.missing(body, text, ctx.partners)
     verified = not flagged and not lost
     if not verified:
@@ -218,18 +232,18 @@ def rewrite_last(ticket: dict, ctx: Context) -> dict | None:
         "original": body, "text": text,
         "changes": [{"start": c.start, "end": c.end, "before": c.before, "after": c.after, "reason": c.reason} for c in changes],
         "to_confirm": list(dict.fromkeys(item for c in changes for item in c.to_confirm)),
-        "scores": scores if verified else _verdict(ctx, body)[0], "verified": verified,
+        "scores": scores if verified else _verdict(scorer, body)[0], "verified": verified,
     }
 
 
-def _llm_rewrite(body: str, built_in: str, changes: list, ctx: Context) -> tuple[str, list]:
+def _llm_rewrite(body: str, built_in: str, changes: list, ctx: Context, scorer: Scorer) -> tuple[str, list]:
     """Prefer the language model's rewrite when it passes the same checks; else the built-in one."""
     try:
         candidate = ctx.backend.rewrite(body, fact_tools.extract(body, ctx.partners))
     except LLMError as exc:
         ctx.fallbacks.append(f"language model unavailable ({exc}); built-in rewrite used")
         return built_in, changes
-    _, flagged = _verdict(ctx, candidate)
+    _, flagged = _verdict(scorer, candidate)
     lost = fact_tools.missing(body, candidate, ctx.partners)
     claims = invented_claims(body, candidate)
     if flagged or lost or claims:

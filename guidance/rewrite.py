@@ -16,11 +16,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from models.predict import LABEL_INDEX, Analyzer
+from models.predict import LABEL_INDEX
 from models.text import own_regions, own_text, sentences
 
 from . import facts as fact_tools
 from .partners import recognise
+from .scoring import Scorer
 
 _BLAME_FRAMES = re.compile(
     r"^\s*(?:as i(?:'ve| have)? (?:already |previously |clearly )?(?:explained|said|mentioned|stated|told you|advised)"
@@ -148,7 +149,7 @@ def deflection_candidates(sentence: str, facts: list[str], partner: str | None,
             (f"I'm keeping this with me{about} and I'll update you by [time].", confirm[1:2])]
 
 
-def _sentence_ok(analyzer: Analyzer, text: str, original: str, partners: Iterable[str], carried: str = "") -> bool:
+def _sentence_ok(analyzer: Scorer, text: str, original: str, partners: Iterable[str], carried: str = "") -> bool:
     """A candidate passes when the classifier clears it and no fact is lost (here or earlier)."""
     if text:
         probs = analyzer.score_texts([text], ["agent"])[0]
@@ -157,13 +158,18 @@ def _sentence_ok(analyzer: Analyzer, text: str, original: str, partners: Iterabl
     return not fact_tools.missing(original, text + " " + carried, partners)
 
 
-def _message_flags(analyzer: Analyzer, body: str) -> list[str]:
+def _message_flags(analyzer: Scorer, body: str) -> list[str]:
     """Blame/deflection flags of a whole draft (its own words only)."""
     probs = analyzer.score_texts([own_text(body)], ["agent"])[0]
     return [n for n in ("blame", "deflection") if probs[LABEL_INDEX[n]] >= analyzer.thresholds[n]]
 
 
-def plan_changes(body: str, analyzer: Analyzer, partners: list[str]) -> tuple[list[SentenceChange], list[str]]:
+def draft_texts(body: str) -> list[str]:
+    """What plan_changes scores first: the draft's own sentences, then its own text."""
+    return [body[s:e] for s, e in sentences(body, own_regions(body))] + [own_text(body)]
+
+
+def plan_changes(body: str, analyzer: Scorer, partners: list[str]) -> tuple[list[SentenceChange], list[str]]:
     """The changes for a draft, and notes on sentences no candidate could fix.
 
     First every sentence flagged on its own; then, while the draft as a whole
@@ -212,7 +218,7 @@ class _Plan:
     tried: set[int] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
 
-    def change(self, i: int, label: str, analyzer: Analyzer, may_remove: bool = True) -> None:
+    def change(self, i: int, label: str, analyzer: Scorer, may_remove: bool = True) -> None:
         """Replace sentence i with the first candidate for `label` that passes the checks.
 
         A sentence that only leans one way (`may_remove` False) is reworded, never removed.

@@ -151,8 +151,8 @@ _TABLE = _build()
 _FIRST = {phrase[0] for phrase in _TABLE}
 
 
-def cue_counts(texts: Sequence[str]) -> sp.csr_matrix:
-    """(texts x GROUPS) counts of cue phrases in cleaned texts."""
+def cue_entries(texts: Sequence[str]) -> tuple[list[int], list[int]]:
+    """(text, group) of every cue phrase found in cleaned texts, one pair per occurrence."""
     rows, cols = [], []
     for r, text in enumerate(texts):
         tokens = _TOKEN.findall(text)
@@ -164,5 +164,11 @@ def cue_counts(texts: Sequence[str]) -> sp.csr_matrix:
                 if group is not None:
                     rows.append(r)
                     cols.append(group)
+    return rows, cols
+
+
+def cue_counts(texts: Sequence[str]) -> sp.csr_matrix:
+    """(texts x GROUPS) counts of cue phrases in cleaned texts."""
+    rows, cols = cue_entries(texts)
     data = np.ones(len(rows), dtype=np.float32)
     return sp.csr_matrix((data, (rows, cols)), shape=(len(texts), len(GROUPS)), dtype=np.float32)

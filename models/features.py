@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from functools import lru_cache
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.utils import murmurhash3_32
 
-from .cues import cue_counts
+from .cues import GROUPS, cue_entries
 from .text import sentences
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
@@ -39,22 +41,140 @@ def clean(text: str) -> str:
     return text.lower().replace("’", "'")
 
 
+class Rows(NamedTuple):
+    """Sparse rows as bare CSR arrays, columns sorted and unique within each row.
+
+    Building and checking a scipy matrix costs tens of microseconds; one message
+    needed a dozen of them, more than all its arithmetic. So counts stay plain
+    arrays and only the final feature matrix is a scipy matrix.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        """How many rows."""
+        return len(self.indptr) - 1
+
+    def row_ids(self) -> np.ndarray:
+        """The row of every stored entry."""
+        return np.repeat(np.arange(self.n_rows), np.diff(self.indptr))
+
+    def take(self, rows: np.ndarray) -> "Rows":
+        """The chosen rows, in the order given."""
+        lengths = np.diff(self.indptr)[rows]
+        indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        pick = np.repeat(self.indptr[rows] - indptr[:-1], lengths) + np.arange(indptr[-1])
+        return Rows(indptr, self.indices[pick], self.data[pick])
+
+    def to_csr(self, n_cols: int) -> sp.csr_matrix:
+        """The same rows as a scipy matrix."""
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=(self.n_rows, n_cols))
+
+
+def summed(rows, cols, n_rows: int, n_cols: int, weights: np.ndarray | None = None) -> Rows:
+    """Entries (row, col[, weight]) with the same row and column added up (weight 1 when not given)."""
+    key = np.asarray(rows, np.int64) * n_cols + np.asarray(cols, np.int64)
+    if weights is None:
+        unique, data = np.unique(key, return_counts=True)
+    else:
+        unique, inverse = np.unique(key, return_inverse=True)
+        data = np.bincount(inverse, weights=weights, minlength=len(unique))
+    row = unique // n_cols
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
+    return Rows(indptr, unique - row * n_cols, data.astype(np.float32))
+
+
 @dataclass
 class SegmentCounts:
     """Hashed n-gram counts of every sentence of a batch, and which message owns each."""
 
-    words: sp.csr_matrix
-    chars: sp.csr_matrix
-    cues: sp.csr_matrix
-    summing: sp.csr_matrix
+    words: Rows
+    chars: Rows
+    cues: Rows
     owners: np.ndarray
     agent: np.ndarray
+
+    def per_message(self, counts: Rows, n_cols: int) -> Rows:
+        """Counts of whole messages: the sums of their sentences' counts."""
+        return summed(self.owners[counts.row_ids()], counts.indices, len(self.agent), n_cols, counts.data)
 
 
 def segments_of(text: str) -> list[str]:
     """The sentences of a text (the text itself when it has no sentence with words)."""
     found = [text[s:e] for s, e in sentences(text)]
     return found or [text]
+
+
+@lru_cache(maxsize=None)
+def _word_analyzer(word_bits: int) -> Callable[[str], list[str]]:
+    """The word n-gram analyzer of the word hashing vectorizer (built once)."""
+    return _vectorizers(word_bits, word_bits)[0].build_analyzer()
+
+
+def _vectorizers(word_bits: int, char_bits: int) -> tuple[HashingVectorizer, HashingVectorizer]:
+    words = HashingVectorizer(
+        n_features=2 ** word_bits, ngram_range=(1, 3), token_pattern=_WORD_PATTERN,
+        alternate_sign=False, norm=None, lowercase=False, dtype=np.float32,
+    )
+    chars = HashingVectorizer(
+        n_features=2 ** char_bits, analyzer="char_wb", ngram_range=(2, 5),
+        alternate_sign=False, norm=None, lowercase=False, dtype=np.float32,
+    )
+    return words, chars
+
+
+def _hash(grams: list[str], n_features: int) -> np.ndarray:
+    """Columns as HashingVectorizer assigns them: murmurhash3, then |h| mod n_features.
+
+    (abs of -2**31 taken in 64 bits equals scikit-learn's special case for it.)
+    """
+    return np.abs(np.array([murmurhash3_32(g, 0) for g in grams], dtype=np.int64)) % n_features
+
+
+def word_counts(texts: Sequence[str], analyzer: Callable[[str], list[str]], n_features: int,
+                owners: np.ndarray, n_rows: int) -> Rows:
+    """What the word HashingVectorizer counts (no alternate sign, no norm), added up into rows by owner."""
+    grams = [analyzer(t) for t in texts]
+    codes = _hash([g for gs in grams for g in gs], n_features)
+    return summed(np.repeat(owners, [len(gs) for gs in grams]), codes, n_rows, n_features)
+
+
+def _token_grams(token: str) -> list[str]:
+    """The char_wb 2- to 5-grams of one whitespace-free token, as scikit-learn's analyzer lists them.
+
+    (" ab " gives " a", "ab", "b ", " ab", "ab ", " ab "; a padded token of n or
+    fewer characters counts once as an n-gram.) A test checks it against the analyzer.
+    """
+    w = f" {token} "
+    size = len(w)
+    out = [w[i:i + n] for n in range(2, min(size, 6)) for i in range(size - n + 1)]
+    if size <= 5:
+        out.append(w)
+    return out
+
+
+def char_counts(texts: Sequence[str], n_features: int, owners: np.ndarray, n_rows: int) -> Rows:
+    """What the char_wb HashingVectorizer counts, added up into rows by owner.
+
+    char_wb n-grams never cross whitespace, so a text's grams are its tokens'
+    grams: each distinct token of the batch is split into grams and hashed once.
+    """
+    token_lists = [t.split() for t in texts]
+    ids: dict[str, int] = {}
+    seq = np.array([ids.setdefault(tok, len(ids)) for toks in token_lists for tok in toks], dtype=np.int64)
+    grams = [_token_grams(tok) for tok in ids]
+    lengths = np.array([len(g) for g in grams], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    vocab_codes = _hash([g for gs in grams for g in gs], n_features)
+    per_token = lengths[seq]
+    offsets = np.cumsum(per_token) - per_token
+    pick = np.repeat(starts[seq] - offsets, per_token) + np.arange(per_token.sum())
+    token_rows = np.repeat(owners, [len(toks) for toks in token_lists])
+    return summed(np.repeat(token_rows, per_token), vocab_codes[pick], n_rows, n_features)
 
 
 class MessageFeaturizer(BaseEstimator, TransformerMixin):
@@ -71,24 +191,7 @@ class MessageFeaturizer(BaseEstimator, TransformerMixin):
         self.char_bits = char_bits
 
     def _vectorizers(self) -> tuple[HashingVectorizer, HashingVectorizer]:
-        words = HashingVectorizer(
-            n_features=2 ** self.word_bits, ngram_range=(1, 3), token_pattern=_WORD_PATTERN,
-            alternate_sign=False, norm=None, lowercase=False, dtype=np.float32,
-        )
-        chars = HashingVectorizer(
-            n_features=2 ** self.char_bits, analyzer="char_wb", ngram_range=(2, 5),
-            alternate_sign=False, norm=None, lowercase=False, dtype=np.float32,
-        )
-        return words, chars
-
-    def _hash_segments(self, segment_lists: Sequence[Sequence[str]]):
-        """Raw counts per segment, and the matrix summing segments into messages."""
-        flat = [clean(seg) for segs in segment_lists for seg in segs]
-        owners = np.repeat(np.arange(len(segment_lists)), [len(segs) for segs in segment_lists])
-        words, chars = self._vectorizers()
-        summing = sp.csr_matrix((np.ones(len(flat), np.float32), (owners, np.arange(len(flat)))),
-                                shape=(len(segment_lists), len(flat)))
-        return words.transform(flat), chars.transform(flat), cue_counts(flat), summing, owners
+        return _vectorizers(self.word_bits, self.char_bits)
 
     def fit(self, rows: Sequence, y=None) -> "MessageFeaturizer":
         """Learn inverse document frequencies from the training texts."""
@@ -98,66 +201,89 @@ class MessageFeaturizer(BaseEstimator, TransformerMixin):
     def fit_transform(self, rows: Sequence, y=None) -> sp.csr_matrix:
         """Fit and return the training features, hashing the texts once."""
         counts = self.count([segments_of(str(row[0])) for row in rows], [row[1] for row in rows])
-        self.word_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts.summing @ counts.words)
-        self.char_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts.summing @ counts.chars)
+        n_words, n_chars = 2 ** self.word_bits, 2 ** self.char_bits
+        self.word_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts.per_message(counts.words, n_words).to_csr(n_words))
+        self.char_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts.per_message(counts.chars, n_chars).to_csr(n_chars))
         return self.message_features(counts)
 
     def transform(self, rows: Sequence) -> sp.csr_matrix:
         """Message features for rows of (text, role)."""
-        counts = self.count([segments_of(str(row[0])) for row in rows], [row[1] for row in rows])
-        return self.message_features(counts)
+        return self.features(texts=[str(row[0]) for row in rows], roles=[row[1] for row in rows])
 
-    def count(self, segment_lists: Sequence[Sequence[str]], roles: Sequence[str]) -> "SegmentCounts":
+    def features(self, texts: Sequence[str], roles: Sequence[str]) -> sp.csr_matrix:
+        """Message features for texts and their roles (transform without scikit-learn's output wrapper).
+
+        Sentences are counted straight into their message's row: no sentence rows are kept.
+        """
+        segment_lists = [segments_of(t) for t in texts]
+        flat = [clean(seg) for segs in segment_lists for seg in segs]
+        owners = np.repeat(np.arange(len(texts)), [len(segs) for segs in segment_lists])
+        return self._assemble(*self._counts(flat, owners, len(texts)), _agent(roles))
+
+    def count(self, segment_lists: Sequence[Sequence[str]], roles: Sequence[str]) -> SegmentCounts:
         """Hash every sentence once; messages and sentences are both built from this."""
-        w, c, cues, summing, owners = self._hash_segments(segment_lists)
-        return SegmentCounts(w, c, cues, summing, owners, np.array([r == "agent" for r in roles], dtype=np.float32))
+        flat = [clean(seg) for segs in segment_lists for seg in segs]
+        owners = np.repeat(np.arange(len(segment_lists)), [len(segs) for segs in segment_lists])
+        return SegmentCounts(*self._counts(flat, np.arange(len(flat)), len(flat)), owners, _agent(roles))
 
-    def message_features(self, counts: "SegmentCounts") -> sp.csr_matrix:
+    def _counts(self, flat: list[str], owners: np.ndarray, n_rows: int) -> tuple[Rows, Rows, Rows]:
+        """Word, character and cue counts of cleaned texts, added up into n_rows rows by owner."""
+        cue_rows, cue_cols = cue_entries(flat)
+        return (word_counts(flat, _word_analyzer(self.word_bits), 2 ** self.word_bits, owners, n_rows),
+                char_counts(flat, 2 ** self.char_bits, owners, n_rows),
+                summed(owners[cue_rows], cue_cols, n_rows, len(GROUPS)))
+
+    def message_features(self, counts: SegmentCounts) -> sp.csr_matrix:
         """Features of whole messages (sums of their sentences)."""
-        s = counts.summing
-        return self._assemble(s @ counts.words, s @ counts.chars, s @ counts.cues, counts.agent)
+        return self._assemble(counts.per_message(counts.words, 2 ** self.word_bits),
+                              counts.per_message(counts.chars, 2 ** self.char_bits),
+                              counts.per_message(counts.cues, len(GROUPS)), counts.agent)
 
-    def sentence_features(self, counts: "SegmentCounts", rows: np.ndarray) -> sp.csr_matrix:
+    def sentence_features(self, counts: SegmentCounts, rows: np.ndarray) -> sp.csr_matrix:
         """Features of the chosen sentences (indices into the flat sentence list)."""
-        return self._assemble(counts.words[rows], counts.chars[rows], counts.cues[rows], counts.agent[counts.owners[rows]])
+        return self._assemble(counts.words.take(rows), counts.chars.take(rows), counts.cues.take(rows),
+                              counts.agent[counts.owners[rows]])
 
-    def _assemble(self, w: sp.csr_matrix, c: sp.csr_matrix, cues: sp.csr_matrix, agent: np.ndarray) -> sp.csr_matrix:
+    def _assemble(self, w: Rows, c: Rows, cues: Rows, agent: np.ndarray) -> sp.csr_matrix:
         """Features: words, chars, words x agent, words x customer, role bias, cues x role.
 
-        Built straight from the index arrays: for one message, stacking and
-        scaling sparse blocks costs far more in object overhead than the maths.
+        Built straight from the index arrays: blocks are laid side by side in
+        column order and a stable sort by row interleaves them, so each row's
+        columns come out sorted, the order the scoring product adds them in.
         """
-        w = _tfidf(w, self.word_tfidf_.idf_)
-        c = _tfidf(c, self.char_tfidf_.idf_)
-        cues = cues.tocsr()
-        n, n_words, n_chars, n_cues = w.shape[0], w.shape[1], c.shape[1], cues.shape[1]
-        rows_w = np.repeat(np.arange(n), np.diff(w.indptr))
-        rows_c = np.repeat(np.arange(n), np.diff(c.indptr))
-        rows_q = np.repeat(np.arange(n), np.diff(cues.indptr))
+        n, n_words, n_chars, n_cues = len(agent), 2 ** self.word_bits, 2 ** self.char_bits, len(GROUPS)
+        rows_w, rows_c, rows_q = w.row_ids(), c.row_ids(), cues.row_ids()
         customer = (agent == 0).astype(np.int64)
         crossed = w.indices + n_words + n_chars + customer[rows_w] * n_words
         bias = 3 * n_words + n_chars + customer
         cue_cols = 3 * n_words + n_chars + 2 + cues.indices + customer[rows_q] * n_cues
+        w_data = _tfidf(w, self.word_tfidf_.idf_)
         rows = np.concatenate([rows_w, rows_c, rows_w, np.arange(n), rows_q])
         cols = np.concatenate([w.indices, c.indices + n_words, crossed, bias, cue_cols])
-        data = np.concatenate([w.data, c.data, w.data, np.ones(n, np.float32),
+        data = np.concatenate([w_data, _tfidf(c, self.char_tfidf_.idf_), w_data, np.ones(n, np.float32),
                                np.log1p(cues.data).astype(np.float32)])
+        order = np.argsort(rows, kind="stable")
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
         shape = (n, 3 * n_words + n_chars + 2 + 2 * n_cues)
-        return sp.csr_matrix((data, (rows, cols)), shape=shape, dtype=np.float32)
+        return sp.csr_matrix((data[order], cols[order], indptr), shape=shape)
 
 
-def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Sublinear tf-idf with l2 rows, as TfidfTransformer computes it, on the raw arrays.
+def _agent(roles: Sequence[str]) -> np.ndarray:
+    return np.array([r == "agent" for r in roles], dtype=np.float32)
+
+
+def _tfidf(counts, idf: np.ndarray) -> np.ndarray:
+    """Sublinear tf-idf with l2 rows, as TfidfTransformer computes it: the new data of CSR-like counts.
 
     On one message TfidfTransformer's per-call checks cost more than the arithmetic;
     the result is identical (a test compares them).
     """
-    counts = counts.tocsr()
-    n = counts.shape[0]
+    n = len(counts.indptr) - 1
     data = np.log(counts.data.astype(np.float64)) + 1.0
     data *= idf[counts.indices]
     rows = np.repeat(np.arange(n), np.diff(counts.indptr))
     norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n))
     norms[norms == 0] = 1.0
     data /= norms[rows]
-    return sp.csr_matrix((data.astype(np.float32), counts.indices, counts.indptr), shape=counts.shape)
+    return data.astype(np.float32)

@@ -1,0 +1,117 @@
+"""The fast feature path gives exactly the numbers of the straightforward one (models/reference.py)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from models.corpus import load_messages, load_tickets
+from models.cues import cue_counts
+from models.features import _token_grams, char_counts, clean, segments_of, word_counts, _word_analyzer
+from models.reference import ReferenceFeatures
+from models.ticket import load_ticket
+
+SAMPLES = Path(__file__).parents[2] / "models" / "samples" / "tickets.jsonl"
+# Texts that stress tokenising: empty, whitespace only, unicode spaces, digits, links, long repeats.
+ODD = ["", "   ", "a", "ok\u00a0thanks\u2003again\u3000!", "tab\tand\nnewline  twice", "x" * 40,
+       "Order #12345 at https://example.com/a?b=1 from bob@example.com, @agent!!", "naïve café — ☕ 🙂",
+       "Hi Priya,\n\nAs I said, you typed the wrong address.\n\n> On Mon, Sam wrote:\n> where is it?"]
+
+
+@pytest.fixture(scope="module")
+def texts():
+    """Sample ticket messages, a slice of the corpus and the odd texts, with their roles."""
+    rows = [(m["body"], m["author_role"]) for line in SAMPLES.read_text().splitlines() if line.strip()
+            for m in json.loads(line)["messages"]]
+    rows += [(e.text, e.role) for e in load_messages()[:1500]]
+    rows += [(t, role) for t in ODD for role in ("agent", "customer")]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def reference(analyzer):
+    return ReferenceFeatures(analyzer._features)
+
+
+def test_token_grams_match_scikit_learn(texts):
+    analyzer = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False).build_analyzer()
+    tokens = {tok for text, _ in texts for tok in clean(text).split()}
+    assert all(_token_grams(tok) == analyzer(tok) for tok in tokens)
+    for text, _ in texts:  # a text's grams are its whitespace tokens' grams
+        assert [g for tok in clean(text).split() for g in _token_grams(tok)] == analyzer(clean(text))
+
+
+@pytest.mark.parametrize("kind", ["words", "chars"])
+def test_hashed_counts_match_hashing_vectorizer(analyzer, texts, kind):
+    words, chars = analyzer._features._vectorizers()
+    flat = [clean(t) for t, _ in texts]
+    expected = (words if kind == "words" else chars).transform(flat).toarray()
+    n, owners = expected.shape[1], np.arange(len(flat))
+    got = (word_counts(flat, _word_analyzer(17), n, owners, len(flat)) if kind == "words"
+           else char_counts(flat, n, owners, len(flat))).to_csr(n).toarray()
+    assert np.array_equal(got, expected)
+
+
+def test_message_features_equal_the_reference(analyzer, reference, texts):
+    batch, roles = [t for t, _ in texts], [r for _, r in texts]
+    fast = analyzer._features.features(batch, roles)
+    slow = reference.features(batch, roles)
+    assert fast.shape == slow.shape
+    # Same entries in the same order: the scoring product adds them up identically.
+    assert np.array_equal(fast.indptr, slow.indptr)
+    assert np.array_equal(fast.indices, slow.indices)
+    assert np.array_equal(fast.data, slow.data)
+
+
+def test_sentence_features_equal_the_reference(analyzer, reference, texts):
+    segments, roles = [segments_of(t) for t, _ in texts[:300]], [r for _, r in texts[:300]]
+    rows = np.arange(0, sum(map(len, segments)), 3)
+    fast = analyzer._features.sentence_features(analyzer._features.count(segments, roles), rows)
+    slow = reference.sentence_features(reference.count(segments, roles), rows)
+    assert (fast != slow).nnz == 0
+
+
+def test_features_match_plain_scikit_learn(analyzer, texts):
+    """Independent of both implementations: vectorizers, TfidfTransformer and hstack."""
+    featurizer = analyzer._features
+    batch, roles = [t for t, _ in texts[:400]], [r for _, r in texts[:400]]
+    segments = [segments_of(t) for t in batch]
+    flat = [clean(s) for segs in segments for s in segs]
+    owners = np.repeat(np.arange(len(batch)), [len(s) for s in segments])
+    summing = sp.csr_matrix((np.ones(len(flat)), (owners, np.arange(len(flat)))), shape=(len(batch), len(flat)))
+    words, chars = featurizer._vectorizers()
+    w = featurizer.word_tfidf_.transform(summing @ words.transform(flat).astype(np.float64))
+    c = featurizer.char_tfidf_.transform(summing @ chars.transform(flat).astype(np.float64))
+    q = summing @ cue_counts(flat).astype(np.float64)
+    q.data = np.log1p(q.data)
+    agent = np.array([r == "agent" for r in roles], dtype=float)
+    a, u = sp.diags(agent), sp.diags(1 - agent)
+    expected = sp.hstack([w, c, a @ w, u @ w, sp.csr_matrix(np.c_[agent, 1 - agent]), a @ q, u @ q]).tocsr()
+    assert abs(featurizer.features(batch, roles).astype(np.float64) - expected).max() <= 1e-6
+
+
+def test_scores_equal_the_reference(analyzer, reference, texts):
+    batch, roles = [t for t, _ in texts], [r for _, r in texts]
+    expected = analyzer._outputs.predict_proba(reference.features(batch, roles))
+    assert np.abs(analyzer.score_texts(batch, roles) - expected).max() <= 1e-9
+
+
+def test_scores_do_not_depend_on_the_batch(analyzer, texts):
+    """Guidance scores candidates together; each row must be what it is alone."""
+    batch, roles = [t for t, _ in texts[:60]], [r for _, r in texts[:60]]
+    together = analyzer.score_texts(batch, roles)
+    alone = np.vstack([analyzer.score_texts([t], [r]) for t, r in zip(batch, roles)])
+    assert np.array_equal(together, alone)
+
+
+def test_analysis_equals_the_reference_path(analyzer, monkeypatch):
+    """Whole analyses (scores, flags, spans, kinds) with the reference featurizer swapped in."""
+    tickets = [load_ticket(json.loads(line)) for line in SAMPLES.read_text().splitlines() if line.strip()]
+    tickets += [load_ticket({k: v for k, v in t.items() if k != "labels"}) for t in load_tickets()[:80]]
+    fast = analyzer.analyze_many(tickets) + [analyzer.analyze(t) for t in tickets[:20]]
+    monkeypatch.setattr(analyzer, "_features", ReferenceFeatures(analyzer._features))
+    slow = analyzer.analyze_many(tickets) + [analyzer.analyze(t) for t in tickets[:20]]
+    assert fast == slow
