@@ -6,7 +6,12 @@ import json
 
 import click
 
-from .cli import _sessions
+
+def _sessions():
+    """Sessions on the configured, migrated database (imported late: `python -m plugin.cli` runs cli as __main__)."""
+    from .cli import _sessions as sessions
+
+    return sessions()
 
 
 @click.group("tokens")
