@@ -34,6 +34,7 @@ from integrations.base import Adapter, AdapterError, NotConfigured, RetryLater, 
 from models.ticket import TicketError, load_ticket
 
 from . import runtime
+from .config import Settings
 from .metrics import record_write_back_failure
 from .notes import render
 from .pipeline import analyse
@@ -212,12 +213,22 @@ def dead(services: Services) -> list[dict]:
                  "last_error": r.last_error} for r in rows]
 
 
+class NoSuchJob(LookupError):
+    """No write-back has that id."""
+
+
+class NotDead(ValueError):
+    """The write-back is not on the dead-letter list (pending, running or done)."""
+
+
 def retry_dead(services: Services, job_id: int, enqueue: Callable[[str, str], object]) -> None:
-    """Give a dead write-back a fresh set of attempts."""
+    """Give a dead write-back a fresh set of attempts; NoSuchJob or NotDead otherwise."""
     with services.sessions.begin() as session:
         job = session.get(WriteBack, job_id)
-        if job is None or job.status != "dead":
-            raise ValueError(f"no dead write-back with id {job_id}")
+        if job is None:
+            raise NoSuchJob(f"no write-back with id {job_id}")
+        if job.status != "dead":
+            raise NotDead(f"write-back {job_id} is {job.status}, not dead")
         job.status, job.attempts, job.next_attempt_at, job.lease_until = "pending", 0, None, None
         source, event_id = job.source, job.event_id
     enqueue(source, event_id)

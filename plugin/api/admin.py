@@ -9,7 +9,7 @@ from .. import jobs, privacy, runtime, versions
 from ..schemas import (CustomerExportResponse, DeadJobsResponse, EraseResponse, ModelsResponse, PartnersRequest,
                        PartnersResponse, RetryResponse, ThresholdsRequest, ThresholdsResponse)
 from ..services import services
-from ..storage import AuditEntry, WriteBack
+from ..storage import AuditEntry
 from . import ApiError, actor, bp, endpoint
 
 
@@ -131,16 +131,11 @@ def dead_jobs():
 def retry_job(job_id: int):
     """Give a dead write-back a fresh set of attempts (404: no such job; 409: it is not dead)."""
     s = services()
-    with s.sessions() as session:
-        job = session.get(WriteBack, job_id)
-        status = None if job is None else job.status
-    if status is None:
-        raise ApiError(404, "not found", f"no write-back with id {job_id}")
-    if status != "dead":
-        raise ApiError(409, "conflict", f"write-back {job_id} is {status}, not dead")
     try:
         jobs.retry_dead(s, job_id, s.write_back_task or (lambda *_: None))
-    except ValueError as exc:  # retried by someone else in the meantime
+    except jobs.NoSuchJob as exc:
+        raise ApiError(404, "not found", str(exc)) from None
+    except jobs.NotDead as exc:
         raise ApiError(409, "conflict", str(exc)) from None
     with s.sessions.begin() as session:
         session.add(AuditEntry(actor=actor(), action="job.retry", detail={"job_id": job_id}))

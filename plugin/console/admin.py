@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 
 from .. import alerts, curves, integration_status, jobs, playbook_files, runtime, training
 from ..services import services
-from ..storage import AuditEntry, WriteBack
+from ..storage import AuditEntry
 from .admin_models import bp as models_bp
 from .auth import current_user, error_pages, role_required
 from .trends_view import bp as trends_bp
@@ -212,16 +212,11 @@ def integrations():
 def retry_job(job_id: int):
     """Give a dead write-back a fresh set of attempts (audited)."""
     s = services()
-    with s.sessions() as session:
-        job = session.get(WriteBack, job_id)
-        status = None if job is None else job.status
-    if status is None:
-        abort(404, f"no write-back with id {job_id}")
-    if status != "dead":
-        abort(409, f"write-back {job_id} is {status}, not dead")
     try:
         jobs.retry_dead(s, job_id, s.write_back_task or (lambda *_: None))
-    except ValueError as exc:
+    except jobs.NoSuchJob as exc:
+        abort(404, str(exc))
+    except jobs.NotDead as exc:
         abort(409, str(exc))
     _audit("job.retry", {"job_id": job_id})
     flash(f"Write-back {job_id} queued again.", "info")
