@@ -71,8 +71,13 @@ def digest(text: str) -> str:
 
 
 def iso_from_unix(seconds: float | None) -> str | None:
-    """Unix seconds (with or without a fraction) as ISO 8601 in UTC; None stays None."""
-    return None if seconds is None else datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    """Unix seconds (with or without a fraction) as ISO 8601 in UTC; None stays None; BadPayload when impossible."""
+    if seconds is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    except (OverflowError, OSError, ValueError, TypeError):
+        raise BadPayload(f"not a unix time: {str(seconds)[:40]!r}", {"timestamp": "not a unix time"}) from None
 
 
 def utc_z(moment: datetime) -> str:

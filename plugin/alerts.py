@@ -181,8 +181,11 @@ def after_analysis(services: Any, ticket_id: int) -> None:
         return
     try:
         if not channels(services.settings):
-            from .shadow import candidate
+            from .shadow import SHADOW, candidate
 
+            seen = getattr(getattr(services, "live", None), "revisions", None)
+            if seen is not None and SHADOW not in seen:
+                return  # never set, as of this request's settings check: no candidate to ask about
             with services.sessions() as session:
                 if candidate(session) is None:
                     return  # nothing to follow up: no job queued

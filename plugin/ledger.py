@@ -22,6 +22,7 @@ WEIGHTS = {"deflected": -15.0, "blamed": -20.0, "escalation_signal": -10.0, "own
 HALF_LIFE_DAYS = 45.0
 HISTORY_WINDOW_DAYS = 60
 RESOLVED_STATUSES = frozenset({"solved", "resolved", "closed"})
+UNSTORED = 0  # the id history_for is given for a row not inserted yet; ids start at 1
 
 
 def events_for(analysis: dict, ticket: dict) -> list[str]:
@@ -61,7 +62,10 @@ def trust_score(events: list[LedgerEvent], now: datetime | None = None) -> float
 
 
 def history_for(session: Session, customer_id: int | None, ticket_id: int | None, now: datetime | None = None) -> dict:
-    """History signals from the ledger: other recent tickets of the customer and earlier deflections."""
+    """History signals from the ledger: other recent tickets of the customer and earlier deflections.
+
+    A customer or ticket about to be stored is asked about as UNSTORED: no row has that id.
+    """
     if customer_id is None:
         return {}
     since = (now or datetime.now(timezone.utc)) - timedelta(days=HISTORY_WINDOW_DAYS)
@@ -69,13 +73,18 @@ def history_for(session: Session, customer_id: int | None, ticket_id: int | None
     deflections = select(func.count()).select_from(LedgerEvent).where(
         LedgerEvent.customer_id == customer_id, LedgerEvent.kind == "deflected", LedgerEvent.created_at >= since)
     if ticket_id is None:
-        return {"prior_contacts": session.scalar(others) or 0, "prior_deflections": session.scalar(deflections) or 0}
+        contacts, deflected = session.execute(select(others.scalar_subquery(), deflections.scalar_subquery())).one()
+        return {"prior_contacts": contacts or 0, "prior_deflections": deflected or 0}
     others = others.where(Ticket.id != ticket_id)
     deflections = deflections.where(LedgerEvent.ticket_id != ticket_id)
     reopenings = select(func.count()).select_from(LedgerEvent).where(LedgerEvent.ticket_id == ticket_id,
                                                                      LedgerEvent.kind == "reopened")
-    return {"prior_contacts": session.scalar(others) or 0, "prior_deflections": session.scalar(deflections) or 0,
-            "reopened": session.scalar(reopenings) or 0}
+    if ticket_id == UNSTORED:  # none by definition, and ledger_events.ticket_id has no index to ask it cheaply
+        contacts, deflected = session.execute(select(others.scalar_subquery(), deflections.scalar_subquery())).one()
+        return {"prior_contacts": contacts or 0, "prior_deflections": deflected or 0, "reopened": 0}
+    contacts, deflected, reopen = session.execute(
+        select(others.scalar_subquery(), deflections.scalar_subquery(), reopenings.scalar_subquery())).one()
+    return {"prior_contacts": contacts or 0, "prior_deflections": deflected or 0, "reopened": reopen or 0}
 
 
 def reopened(before: str | None, now: str | None) -> bool:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,7 @@ from guidance.engine import guide
 from integrations.base import (Adapter, BadPayload, Delivery, Event, Handshake, NotConfigured, NotJson, Unauthorized,
                                UnsupportedEvent)
 
-from .ledger import events_for, history_for, merged_history, record, reopened
+from .ledger import UNSTORED, events_for, history_for, merged_history, record, reopened
 from .metrics import record_flags
 from .services import Services
 from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent, WriteBack, as_utc
@@ -58,7 +59,7 @@ def handle(services: Services, adapter: Adapter, delivery: Delivery) -> Outcome:
     except UnsupportedEvent as exc:
         _log_ignored(adapter.name, str(exc))
         return Outcome(202, {"status": "ignored", "detail": str(exc)})
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError):
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, RecursionError):
         # A payload shape the adapter's schemas let through but its code did not expect:
         # the sender cannot fix our bug, but it must not see a 500 or retry forever.
         log.exception("the %s adapter could not read a delivery", adapter.name)
@@ -68,24 +69,34 @@ def handle(services: Services, adapter: Adapter, delivery: Delivery) -> Outcome:
 
 def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) -> Outcome:
     source = adapter.name
-    with services.sessions() as session:
-        seen = _seen(session, source, event.event_id, body_sha)
-        if seen is not None:
-            return seen
-        delivered = event.ticket if event.complete else merge_with_store(session, source, event.ticket)
-        ticket, analysis, advice = analyse(session, services, source, delivered)
-        record(session, ticket.customer_id, ticket.id, events_for(analysis, delivered))
-        body = {"event_id": event.event_id, "ticket_id": event.ticket["id"], "analysis": analysis, "guidance": advice}
-        session.add(WebhookEvent(source=source, event_id=event.event_id, body_sha256=body_sha, ticket_id=ticket.id,
-                                 response=body))
-        writes_back = adapter.can_write_back
-        if writes_back:  # recorded with the event, so an accepted event is never left without its write-back
-            session.add(WriteBack(source=source, event_id=event.event_id, refresh=not event.complete))
-        try:
-            session.commit()
-        except IntegrityError:  # another worker recorded this event first: answer as it did
-            session.rollback()
-            return _seen(session, source, event.event_id, body_sha) or Outcome(409, {"error": "conflict"})
+    for attempt in range(2):
+        with services.sessions() as session:
+            seen = _seen(session, source, event.event_id, body_sha)
+            if seen is not None:
+                return seen
+            delivered = event.ticket if event.complete else merge_with_store(session, source, event.ticket)
+            try:
+                ticket, analysis, advice = analyse(session, services, source, delivered)
+                record(session, ticket.customer_id, ticket.id, events_for(analysis, delivered))
+                body = {"event_id": event.event_id, "ticket_id": event.ticket["id"], "analysis": analysis,
+                        "guidance": advice}
+                session.add(WebhookEvent(source=source, event_id=event.event_id, body_sha256=body_sha,
+                                         ticket_id=ticket.id, response=body))
+                writes_back = adapter.can_write_back
+                if writes_back:  # recorded with the event, so an accepted event is never left without its write-back
+                    session.add(WriteBack(source=source, event_id=event.event_id, refresh=not event.complete))
+                session.commit()
+            except IntegrityError:
+                # Another worker recorded this event first (answer as it did), or stored the same new
+                # ticket or customer while this one was classifying it (do it again on what is stored now).
+                session.rollback()
+                seen = _seen(session, source, event.event_id, body_sha)
+                if seen is not None:
+                    return seen
+                if attempt:
+                    return Outcome(409, {"error": "conflict"})
+                continue
+        break
     record_flags(analysis)
     if writes_back and services.write_back_task is not None:
         services.write_back_task(source, event.event_id)
@@ -97,21 +108,32 @@ def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) 
 
 
 def analyse(session: Session, services: Services, source: str, delivered: dict) -> tuple[Ticket, dict, dict]:
-    """Store the ticket, classify it with its ledger history, and store the analysis and guidance."""
-    before = session.scalar(select(Ticket.status).where(Ticket.source == source, Ticket.external_id == delivered["id"]))
-    ticket = _store_ticket(session, source, delivered)
-    if reopened(before, delivered.get("status")):
-        record(session, ticket.customer_id, ticket.id, ["reopened"])
-        session.flush()
+    """Classify the ticket with its ledger history, then store it with the analysis and guidance.
+
+    Everything is read and computed before the first write: on SQLite the first
+    write takes the database's one write lock until commit, so classifying after
+    it would make every other worker wait for this one's model and guidance.
+    """
+    stored = session.scalars(select(Ticket).where(Ticket.source == source,
+                                                  Ticket.external_id == delivered["id"])).one_or_none()
+    customer = _find_customer(session, source, delivered.get("requester"))
+    comes_back = reopened(stored.status if stored is not None else None, delivered.get("status"))
     # The ledger knows what this ticket does not: other contacts, earlier deflections, reopenings.
-    history = merged_history(delivered.get("history"), history_for(session, ticket.customer_id, ticket.id))
+    customer_id = customer.id if customer is not None else UNSTORED if _requester_id(delivered) else None
+    ledger = history_for(session, customer_id, stored.id if stored is not None else UNSTORED)
+    if comes_back and ledger:
+        ledger["reopened"] += 1  # the reopening recorded below
+    history = merged_history(delivered.get("history"), ledger)
     scored = {**delivered, "history": history}
     analysis = services.analyzer.analyze(scored)
     advice = guide(scored, analysis, services.guidance)
-    stored = Analysis(ticket_id=ticket.id, model_version=services.analyzer.version, result=analysis)
-    session.add(stored)
+    ticket = _store_ticket(session, source, delivered, stored, customer)
+    if comes_back:
+        record(session, ticket.customer_id, ticket.id, ["reopened"])
+    row = Analysis(ticket_id=ticket.id, model_version=services.analyzer.version, result=analysis)
+    session.add(row)
     session.flush()
-    session.add(GuidanceGiven(ticket_id=ticket.id, analysis_id=stored.id, payload=advice))
+    session.add(GuidanceGiven(ticket_id=ticket.id, analysis_id=row.id, payload=advice))
     return ticket, analysis, advice
 
 
@@ -159,9 +181,12 @@ def _seen(session: Session, source: str, event_id: str, body_sha: str) -> Outcom
     return Outcome(200, row.response or {})
 
 
-def _store_ticket(session: Session, source: str, ticket: dict) -> Ticket:
-    """Insert or update the ticket, its customer and its messages (the latest delivery wins)."""
-    row = session.scalars(select(Ticket).where(Ticket.source == source, Ticket.external_id == ticket["id"])).one_or_none()
+def _store_ticket(session: Session, source: str, ticket: dict, row: Ticket | None, customer: Customer | None) -> Ticket:
+    """Insert or update the ticket, its customer and its messages (the latest delivery wins).
+
+    `row` and `customer` are the stored ones found before (None when new). Only
+    messages that are new or differ from the stored ones are written.
+    """
     if row is None:
         row = Ticket(source=source, external_id=ticket["id"])
         session.add(row)
@@ -169,23 +194,57 @@ def _store_ticket(session: Session, source: str, ticket: dict) -> Ticket:
     row.created_at, row.updated_at = ticket.get("created_at"), ticket.get("updated_at")
     assignee = ticket.get("assignee") or {}
     row.assignee_name, row.assignee_team = assignee.get("name"), assignee.get("team")
-    row.customer_id = _customer(session, source, ticket.get("requester"))
+    row.customer_id = _store_customer(session, source, ticket.get("requester"), customer)
+    stored = [] if row.id is None else \
+        session.scalars(select(Message).where(Message.ticket_id == row.id).order_by(Message.position)).all()
     session.flush()
-    session.execute(delete(Message).where(Message.ticket_id == row.id))
-    for position, message in enumerate(ticket["messages"]):
-        session.add(Message(ticket_id=row.id, position=position, external_id=message.get("id"),
-                            author_role=message["author_role"], author_name=(message.get("author") or {}).get("name"),
-                            body=message["body"], public=message.get("public", True), created_at=message.get("created_at")))
+    wanted = [_message_values(m) for m in ticket["messages"]]
+    for message, values in zip(stored, wanted):
+        if message.purged_at is not None or any(_differs(getattr(message, k), v) for k, v in values.items()):
+            for key, value in values.items():
+                setattr(message, key, value)
+            message.purged_at = None
+    for message in stored[len(wanted):]:
+        session.delete(message)
+    fresh = [{"ticket_id": row.id, "position": position, **values}
+             for position, values in enumerate(wanted) if position >= len(stored)]
     session.flush()
+    if fresh:
+        session.execute(insert(Message), fresh)
     return row
 
 
-def _customer(session: Session, source: str, requester: dict | None) -> int | None:
-    """The customer row for a requester with an id (created on first sight), else None."""
+def _message_values(message: dict) -> dict:
+    return {"external_id": message.get("id"), "author_role": message["author_role"],
+            "author_name": (message.get("author") or {}).get("name"), "body": message["body"],
+            "public": message.get("public", True), "created_at": message.get("created_at")}
+
+
+def _differs(stored: Any, wanted: Any) -> bool:
+    """Whether a delivered value would store differently; when unsure, it differs (and is written again)."""
+    if isinstance(stored, datetime) and isinstance(wanted, datetime):
+        if stored.tzinfo is None:  # SQLite keeps the wall time and drops the offset
+            return stored != wanted.replace(tzinfo=None)
+        return wanted.tzinfo is None or stored != wanted or stored.utcoffset() != wanted.utcoffset()
+    return stored != wanted
+
+
+def _requester_id(ticket: dict) -> str | None:
+    return (ticket.get("requester") or {}).get("id") or None
+
+
+def _find_customer(session: Session, source: str, requester: dict | None) -> Customer | None:
+    """The stored customer for a requester with an id, or None (not stored yet, or no id)."""
     if not requester or not requester.get("id"):
         return None
-    row = session.scalars(select(Customer).where(Customer.source == source,
-                                                 Customer.external_id == requester["id"])).one_or_none()
+    return session.scalars(select(Customer).where(Customer.source == source,
+                                                  Customer.external_id == requester["id"])).one_or_none()
+
+
+def _store_customer(session: Session, source: str, requester: dict | None, row: Customer | None) -> int | None:
+    """The customer row for a requester with an id (created on first sight, else updated), else None."""
+    if not requester or not requester.get("id"):
+        return None
     if row is None:
         row = Customer(source=source, external_id=requester["id"])
         session.add(row)

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -54,7 +55,7 @@ def write_setting(session: Session, key: str, value: Any, actor: str, audit: boo
     session.flush()
 
 
-def revisions(session: Session) -> dict[str, int]:
+def revisions(session: Session | Connection) -> dict[str, int]:
     """Each runtime setting's revision (what a worker compares per request)."""
     return {key: revision for key, revision in session.execute(select(RuntimeSetting.key, RuntimeSetting.revision))}
 
@@ -131,9 +132,14 @@ class Live:
     def refresh(self, services: Any, force: bool = False) -> None:
         """Follow changed settings and a newly activated model; a database hiccup keeps the current state."""
         try:
+            model_due = force or time.monotonic() - self.checked_model_at >= MODEL_CHECK_SECONDS
+            if not model_due:
+                with services.engine.connect() as connection:  # the per-request check: one query, no ORM session
+                    if revisions(connection) == self.revisions:
+                        return
             with services.sessions() as session:
                 changed = self._settings(session) or force
-                if force or time.monotonic() - self.checked_model_at >= MODEL_CHECK_SECONDS:
+                if model_due:
                     changed = self._model(session) or changed
         except SQLAlchemyError as exc:
             log.warning("could not check runtime settings (%s); keeping the current ones", type(exc).__name__)

@@ -170,7 +170,7 @@ class LedgerEvent(Base):
     __tablename__ = "ledger_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     weight: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -227,8 +227,13 @@ class ModelVersion(Base):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine; SQLite gets WAL, a busy timeout and foreign keys on every connection."""
-    engine = create_engine(url, future=True, pool_pre_ping=True, **kwargs)
+    """An engine; SQLite gets WAL, a busy timeout and foreign keys on every connection.
+
+    Connections are pinged before use only for a database server (it may have
+    dropped them); a SQLite file cannot, and the ping would cost every request.
+    """
+    sqlite = url.startswith("sqlite")
+    engine = create_engine(url, future=True, pool_pre_ping=not sqlite, **kwargs)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001 - DB-API objects

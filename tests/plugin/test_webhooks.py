@@ -125,3 +125,27 @@ def test_a_partial_delivery_is_merged_with_the_stored_conversation(tmp_path):
             assert [m["id"] for m in merged["messages"]] == ["m1", "m2"]
             _, analysis, _ = analyse(session, services(), "generic", merged)
     assert len(analysis["messages"]) == 2 and "deflection" in analysis["flags"]
+
+
+def test_a_redelivered_ticket_stores_exactly_its_latest_messages(tmp_path):
+    """Messages are written only where they changed, yet the stored conversation is always the delivered one."""
+    from sqlalchemy import select, update
+
+    from models.ticket import load_ticket
+    from plugin.pipeline import analyse
+    from plugin.storage import Message
+
+    def delivered(*bodies):
+        return load_ticket({"id": "M1", "messages": [{"id": f"m{n}", "author_role": "customer", "body": body,
+                                                      "created_at": "2026-11-01T09:00:00+01:00"}
+                                                     for n, body in enumerate(bodies)]})
+
+    app = create_app({"TESTING": True, "data_dir": str(tmp_path / "v")})
+    with app.app_context():
+        for bodies in (("Where is it?", "Hello?"), ("Where is my parcel?", "Hello?", "Anyone?"), ("Only this.",)):
+            with services().sessions.begin() as session:
+                session.execute(update(Message).values(body=None))  # as retention leaves a purged message
+                analyse(session, services(), "generic", delivered(*bodies))
+            with services().sessions() as session:
+                stored = session.execute(select(Message.external_id, Message.body).order_by(Message.position)).all()
+            assert [tuple(row) for row in stored] == [(f"m{n}", body) for n, body in enumerate(bodies)]
