@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import random
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import and_, func, or_, select, update
@@ -68,13 +68,14 @@ def backoff(attempt: int, retry_after: float | None = None, rng: Callable[[], fl
 
 def write_back(services: Services, source: str, event_id: str, now: datetime | None = None) -> float | None:
     """Claim and run one event's write-back; returns the delay before a retry, or None when finished."""
-    job_id = claim(services, source, event_id, now)
-    if job_id is None:
+    claimed = claim(services, source, event_id, now)
+    if claimed is None:
         return None  # done, dead, or another worker holds it
+    job_id = claimed.job_id
     runtime.refresh(services)  # follow model activations and threshold changes made since the last job
     adapter = services.adapters[source]
     try:
-        if _needs_refresh(services, job_id):
+        if claimed.refresh:
             _refresh(services, adapter, source, event_id, job_id)
         note = _note(services, adapter, source, event_id)
         if note is not None:
@@ -88,25 +89,30 @@ def write_back(services: Services, source: str, event_id: str, now: datetime | N
     return _finish(services, job_id, "done", None)
 
 
-def claim(services: Services, source: str, event_id: str, now: datetime | None = None) -> int | None:
-    """Take the row for this event with a lease, if it is free; the id of the claimed row, else None."""
+class Claimed(NamedTuple):
+    """A write-back this worker holds: its row, and whether the whole conversation must be fetched first."""
+
+    job_id: int
+    refresh: bool
+
+
+def claim(services: Services, source: str, event_id: str, now: datetime | None = None) -> Claimed | None:
+    """Take the row for this event with a lease, if it is free; None when it is done, dead or held."""
     now = now or utcnow()
     with services.sessions.begin() as session:
-        job_id = session.scalar(select(WriteBack.id).where(WriteBack.source == source, WriteBack.event_id == event_id))
-        if job_id is None:
+        found = session.execute(select(WriteBack.id, WriteBack.refresh)
+                                .where(WriteBack.source == source, WriteBack.event_id == event_id)).one_or_none()
+        if found is None:
             return None
+        job_id, refresh = found
         claimed = session.execute(
             update(WriteBack)
             .where(WriteBack.id == job_id,
                    or_(WriteBack.status == "pending", and_(WriteBack.status == "running", WriteBack.lease_until < now)))
             .values(status="running", lease_until=now + LEASE, attempts=WriteBack.attempts + 1)
             .execution_options(synchronize_session=False))
-        return job_id if claimed.rowcount == 1 else None
-
-
-def _needs_refresh(services: Services, job_id: int) -> bool:
-    with services.sessions() as session:
-        return bool(session.get(WriteBack, job_id).refresh)
+        # Only the holder of the claim clears `refresh`, so the value read here is still current.
+        return Claimed(job_id, bool(refresh)) if claimed.rowcount == 1 else None
 
 
 def _refresh(services: Services, adapter: Adapter, source: str, event_id: str, job_id: int) -> None:

@@ -9,6 +9,7 @@ about other tickets and earlier deflections become the ticket's `history`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -90,6 +91,14 @@ def history_for(session: Session, customer_id: int | None, ticket_id: int | None
 def reopened(before: str | None, now: str | None) -> bool:
     """Whether a ticket that was resolved has come back open (the issue was not solved)."""
     return bool(before and now) and before.lower() in RESOLVED_STATUSES and now.lower() not in RESOLVED_STATUSES
+
+
+def average_value(extra: Mapping[str, str]) -> float:
+    """TRUSTDESK_AVERAGE_CUSTOMER_VALUE: the value of a customer whose requester has none (0 when unset or not a number)."""
+    try:
+        return float(extra.get("TRUSTDESK_AVERAGE_CUSTOMER_VALUE", "0") or 0)
+    except ValueError:
+        return 0.0
 
 
 def merged_history(own: dict | None, ledger: dict) -> dict:

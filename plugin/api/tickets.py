@@ -110,7 +110,7 @@ def validated_error(field: str, message: str) -> ApiError:
 def customers_at_risk(params: dict):
     """Customers by trust (worst first) or by value at risk: ?sort=risk|value&limit=N."""
     s = services()
-    default_value = float(s.settings.extra.get("TRUSTDESK_AVERAGE_CUSTOMER_VALUE", "0") or 0)
+    default_value = ledger.average_value(s.settings.extra)
     with s.sessions() as session:
         rows = ledger.at_risk(session, default_value, params["sort"], params["limit"])
     return {"customers": [row.__dict__ for row in rows]}
@@ -121,7 +121,7 @@ def customers_at_risk(params: dict):
 def organizations_at_risk(params: dict):
     """Organisations by trust (worst first) or by value at risk: ?sort=risk|value&limit=N."""
     s = services()
-    default_value = float(s.settings.extra.get("TRUSTDESK_AVERAGE_CUSTOMER_VALUE", "0") or 0)
+    default_value = ledger.average_value(s.settings.extra)
     with s.sessions() as session:
         rows = ledger.organizations_at_risk(session, default_value, params["sort"], params["limit"])
     return {"organizations": [row.__dict__ for row in rows]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from .. import runtime
+from .. import ledger, runtime
 from ..services import services
 from . import customers as customer_pages
 from . import review, tickets
@@ -15,10 +15,7 @@ error_pages(bp)
 
 
 def _default_value() -> float:
-    try:
-        return float(services().settings.extra.get("TRUSTDESK_AVERAGE_CUSTOMER_VALUE", "0") or 0)
-    except ValueError:
-        return 0.0
+    return ledger.average_value(services().settings.extra)
 
 
 @bp.get("/")

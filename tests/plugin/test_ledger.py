@@ -125,3 +125,9 @@ def test_a_reopened_ticket_is_counted_in_its_history_and_the_ledger(app):
     with app.app_context():
         fresh = services().analyzer.analyze(load_ticket(again))
     assert reopened["analysis"]["scores"]["escalation_risk"] > fresh["scores"]["escalation_risk"]
+
+
+def test_average_customer_value_is_read_in_one_place():
+    assert ledger.average_value({"TRUSTDESK_AVERAGE_CUSTOMER_VALUE": "250"}) == 250.0
+    assert ledger.average_value({}) == 0.0
+    assert ledger.average_value({"TRUSTDESK_AVERAGE_CUSTOMER_VALUE": "lots"}) == 0.0  # was a 500 in the API
