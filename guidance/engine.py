@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from models.predict import LABEL_INDEX, Analyzer
@@ -74,10 +75,19 @@ _STOP = frozenset("i i'm i've i'll me my we our us you your it its it's is are w
 _TOKENS = re.compile(r"[a-z0-9']+")
 
 
+@lru_cache(maxsize=8192)
+def _phrase_content(phrase: str) -> tuple[tuple[str, str], ...]:
+    """A trigger phrase's content words, each with its plural-less form (phrases come from playbooks: few, reused)."""
+    tokens = _TOKENS.findall(phrase.lower())
+    return tuple((w, w.rstrip("s")) for w in ([w for w in tokens if w not in _STOP] or tokens))
+
+
 def _phrase_fit(phrase: str, words: set[str]) -> float:
     """How much of a trigger phrase's content the conversation contains (0 below two thirds)."""
-    content = [w for w in _TOKENS.findall(phrase.lower()) if w not in _STOP] or _TOKENS.findall(phrase.lower())
-    share = sum(w in words or w.rstrip("s") in words for w in content) / len(content)
+    content = _phrase_content(phrase)
+    if not content:
+        return 0.0
+    share = sum(w in words or bare in words for w, bare in content) / len(content)
     return share if share >= 2 / 3 else 0.0
 
 

@@ -10,6 +10,7 @@ groups (cues.py) add what the corpus cannot teach word by word.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, NamedTuple, Sequence
@@ -135,11 +136,85 @@ def _hash(grams: list[str], n_features: int) -> np.ndarray:
     return np.abs(np.array([murmurhash3_32(g, 0) for g in grams], dtype=np.int64)) % n_features
 
 
+class GramColumns:
+    """Hashed columns of n-grams, remembered by what they are made of (words, or word tokens).
+
+    Hashing is most of the cost of featurizing a short text, and it is spent on
+    the same words again and again: language is repetitive and playbook replies
+    are scored for every ticket. So the columns of each distinct key are
+    computed once per process. Keys are words and grams, never whole texts, so
+    every text is still featurized in full; the result is exactly what hashing
+    gives (a test checks it). At `limit` keys the table starts afresh, which
+    bounds memory whatever the traffic (typos, ids, other languages).
+    Safe across threads: the job consumer scores in threads.
+    """
+
+    def __init__(self, n_features: int, expand: Callable[[str], list[str]], limit: int = 50_000):
+        self.n_features, self.expand, self.limit = n_features, expand, limit
+        self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
+        self._slots: dict[str, int] = {}  # key -> its slot in _starts and _lengths
+        self._starts = np.zeros(0, np.int64)  # where each slot's columns begin in _codes
+        self._lengths = np.zeros(0, np.int64)
+        self._codes = np.zeros(0, np.int64)
+        self._used = 0
+
+    def gathered(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The columns of every key in turn, concatenated, and how many each key has."""
+        with self._lock:
+            try:  # most calls find every key: one C-level pass
+                slots = np.fromiter(map(self._slots.__getitem__, keys), np.int64, len(keys))
+            except KeyError:
+                new = [k for k in dict.fromkeys(keys) if k not in self._slots]
+                if len(self._slots) + len(new) > self.limit:
+                    self._clear()
+                    new = list(dict.fromkeys(keys))
+                self._add(new)
+                slots = np.fromiter(map(self._slots.__getitem__, keys), np.int64, len(keys))
+            starts, lengths, codes = self._starts[slots], self._lengths[slots], self._codes
+        offsets = np.cumsum(lengths) - lengths
+        return codes[np.repeat(starts - offsets, lengths) + np.arange(lengths.sum())], lengths
+
+    def _add(self, keys: list[str]) -> None:
+        """Hash new keys and append them (arrays grow by copying: a reader keeps the old ones, still valid)."""
+        expanded = [self.expand(k) for k in keys]
+        codes = _hash([g for gs in expanded for g in gs], self.n_features)
+        lengths = np.array([len(gs) for gs in expanded], np.int64)
+        first = len(self._slots)
+        self._codes = _appended(self._codes, self._used, codes)
+        self._starts = _appended(self._starts, first, self._used + np.cumsum(lengths) - lengths)
+        self._lengths = _appended(self._lengths, first, lengths)
+        self._slots.update(zip(keys, range(first, first + len(keys))))
+        self._used += len(codes)
+
+
+def _appended(array: np.ndarray, used: int, values: np.ndarray) -> np.ndarray:
+    """`values` written after the first `used` entries, in a new array with room to spare when full."""
+    if used + len(values) > len(array):
+        grown = np.zeros(max(2 * len(array), used + len(values), 1024), array.dtype)
+        grown[:used] = array[:used]
+        array = grown
+    array[used:used + len(values)] = values
+    return array
+
+
+@lru_cache(maxsize=None)
+def _char_table(n_features: int) -> GramColumns:
+    return GramColumns(n_features, _token_grams)
+
+
+@lru_cache(maxsize=None)
+def _word_table(n_features: int) -> GramColumns:
+    return GramColumns(n_features, lambda gram: [gram], limit=100_000)
+
+
 def word_counts(texts: Sequence[str], analyzer: Callable[[str], list[str]], n_features: int,
                 owners: np.ndarray, n_rows: int) -> Rows:
     """What the word HashingVectorizer counts (no alternate sign, no norm), added up into rows by owner."""
     grams = [analyzer(t) for t in texts]
-    codes = _hash([g for gs in grams for g in gs], n_features)
+    codes, _ = _word_table(n_features).gathered([g for gs in grams for g in gs])
     return summed(np.repeat(owners, [len(gs) for gs in grams]), codes, n_rows, n_features)
 
 
@@ -161,20 +236,12 @@ def char_counts(texts: Sequence[str], n_features: int, owners: np.ndarray, n_row
     """What the char_wb HashingVectorizer counts, added up into rows by owner.
 
     char_wb n-grams never cross whitespace, so a text's grams are its tokens'
-    grams: each distinct token of the batch is split into grams and hashed once.
+    grams, looked up by token (GramColumns).
     """
     token_lists = [t.split() for t in texts]
-    ids: dict[str, int] = {}
-    seq = np.array([ids.setdefault(tok, len(ids)) for toks in token_lists for tok in toks], dtype=np.int64)
-    grams = [_token_grams(tok) for tok in ids]
-    lengths = np.array([len(g) for g in grams], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    vocab_codes = _hash([g for gs in grams for g in gs], n_features)
-    per_token = lengths[seq]
-    offsets = np.cumsum(per_token) - per_token
-    pick = np.repeat(starts[seq] - offsets, per_token) + np.arange(per_token.sum())
+    codes, lengths = _char_table(n_features).gathered([tok for toks in token_lists for tok in toks])
     token_rows = np.repeat(owners, [len(toks) for toks in token_lists])
-    return summed(np.repeat(token_rows, per_token), vocab_codes[pick], n_rows, n_features)
+    return summed(np.repeat(token_rows, lengths), codes, n_rows, n_features)
 
 
 class MessageFeaturizer(BaseEstimator, TransformerMixin):

@@ -187,17 +187,18 @@ def _store_ticket(session: Session, source: str, ticket: dict, row: Ticket | Non
     `row` and `customer` are the stored ones found before (None when new). Only
     messages that are new or differ from the stored ones are written.
     """
-    if row is None:
+    customer_id = _store_customer(session, source, ticket.get("requester"), customer)  # first: the ticket row needs its id
+    new = row is None
+    if new:
         row = Ticket(source=source, external_id=ticket["id"])
         session.add(row)
     row.subject, row.status = ticket.get("subject"), ticket.get("status")
     row.created_at, row.updated_at = ticket.get("created_at"), ticket.get("updated_at")
     assignee = ticket.get("assignee") or {}
     row.assignee_name, row.assignee_team = assignee.get("name"), assignee.get("team")
-    row.customer_id = _store_customer(session, source, ticket.get("requester"), customer)
-    stored = [] if row.id is None else \
+    row.customer_id = customer_id
+    stored = [] if new else \
         session.scalars(select(Message).where(Message.ticket_id == row.id).order_by(Message.position)).all()
-    session.flush()
     wanted = [_message_values(m) for m in ticket["messages"]]
     for message, values in zip(stored, wanted):
         if message.purged_at is not None or any(_differs(getattr(message, k), v) for k, v in values.items()):
@@ -206,9 +207,10 @@ def _store_ticket(session: Session, source: str, ticket: dict, row: Ticket | Non
             message.purged_at = None
     for message in stored[len(wanted):]:
         session.delete(message)
+    if new or len(stored) > len(wanted):
+        session.flush()  # the new ticket's id, or deleted positions freed before new ones are inserted
     fresh = [{"ticket_id": row.id, "position": position, **values}
              for position, values in enumerate(wanted) if position >= len(stored)]
-    session.flush()
     if fresh:
         session.execute(insert(Message), fresh)
     return row
@@ -250,5 +252,6 @@ def _store_customer(session: Session, source: str, requester: dict | None, row: 
         session.add(row)
     row.name, row.email = requester.get("name"), requester.get("email")
     row.organization, row.value = requester.get("organization"), requester.get("value")
-    session.flush()
+    if row.id is None:
+        session.flush()  # a new customer's id (a stored one's changes go with the commit)
     return row.id

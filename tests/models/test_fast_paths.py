@@ -115,3 +115,47 @@ def test_analysis_equals_the_reference_path(analyzer, monkeypatch):
     monkeypatch.setattr(analyzer, "_features", ReferenceFeatures(analyzer._features))
     slow = analyzer.analyze_many(tickets) + [analyzer.analyze(t) for t in tickets[:20]]
     assert fast == slow
+
+
+def _hashed_directly(keys, expand, n_features):
+    from models.features import _hash
+
+    grams = [g for k in keys for g in expand(k)]
+    return _hash(grams, n_features), np.array([len(expand(k)) for k in keys])
+
+
+def test_gram_table_gives_the_hashes_through_resets_and_growth(texts):
+    """A table small enough to start afresh many times still gives exactly the hashed columns."""
+    from models.features import GramColumns
+
+    table = GramColumns(2 ** 17, _token_grams, limit=300)
+    batches = [clean(t).split() for t, _ in texts[:600]]
+    for tokens in batches + batches[::-1]:  # the second pass meets keys stored, evicted and new
+        got, lengths = table.gathered(tokens)
+        expected, expected_lengths = _hashed_directly(tokens, _token_grams, 2 ** 17)
+        assert np.array_equal(got, expected) and np.array_equal(lengths, expected_lengths)
+    assert len(table._slots) <= 300 + max(len(set(tokens)) for tokens in batches)
+
+
+def test_gram_table_is_safe_across_threads(texts):
+    """Threads scoring at once (the job consumer does) each get exactly their own columns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from models.features import GramColumns
+
+    table = GramColumns(2 ** 17, _token_grams, limit=500)
+    batches = [clean(t).split() for t, _ in texts[:400]] * 3
+
+    def check(tokens):
+        got, _ = table.gathered(tokens)
+        return np.array_equal(got, _hashed_directly(tokens, _token_grams, 2 ** 17)[0])
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(check, batches))
+
+
+def test_gram_table_handles_an_empty_batch():
+    from models.features import GramColumns
+
+    got, lengths = GramColumns(2 ** 17, _token_grams).gathered([])
+    assert got.size == 0 and lengths.size == 0
