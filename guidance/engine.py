@@ -51,7 +51,7 @@ def guide(ticket: dict, analysis: dict, ctx: Context) -> dict[str, Any]:
     # The first batch of suggestions and the draft to rewrite, scored in one classifier call.
     scores = Scores(ctx.analyzer)
     last = ticket["messages"][-1]
-    scores.prefetch([own_text(b[2]) for b in _batch(ranked, slots, 0)]
+    scores.prefetch([own_text(b[2]) for b in _first_replies(_batch(ranked, slots, 0))]
                     + (draft_texts(last["body"]) if last["author_role"] == "agent" else []))
     suggestions = suggest(ranked, slots, ticket, ctx, scores)
     rewrite = rewrite_last(ticket, ctx, scores)
@@ -170,21 +170,35 @@ def _batch(ranked: list[tuple[float, Playbook]], slots: dict, start: int) -> lis
             for reply in pb.replies]
 
 
+def _first_replies(batch: list[tuple]) -> list[tuple]:
+    """The first reply of each playbook in a batch (the one offered unless it is flagged)."""
+    firsts: dict[str, tuple] = {}
+    for b in batch:
+        firsts.setdefault(b[0].id, b)
+    return list(firsts.values())
+
+
 def suggest(ranked: list[tuple[float, Playbook]], slots: dict, ticket: dict, ctx: Context,
             scorer: Scorer | None = None) -> list[dict]:
     """Up to three verified replies, best-fitting playbook first, one per playbook.
 
-    Replies are scored a few playbooks at a time, in one classifier call per
-    batch; the next batch is scored only if too few passed.
+    Replies are scored a few playbooks at a time: the first reply of each in one
+    classifier call per batch (a playbook's later replies are scored only when
+    its first still reads as blame or deflection); the next batch is scored
+    only if too few passed.
     """
     scorer = scorer or ctx.analyzer
+    prefetch = getattr(scorer, "prefetch", None)
     out: list[dict] = []
     for start in range(0, min(len(ranked), 4 * MAX_SUGGESTIONS), MAX_SUGGESTIONS):
         batch = _batch(ranked, slots, start)
         chosen = {s["playbook"] for s in out}
-        for (pb, reply, text, missing), (scores, flagged) in zip(batch, _verdicts(scorer, [b[2] for b in batch])):
+        if prefetch is not None:
+            prefetch([own_text(b[2]) for b in _first_replies(batch) if b[0].id not in chosen])
+        for pb, reply, text, missing in batch:
             if pb.id in chosen or len(out) >= MAX_SUGGESTIONS:
                 continue
+            scores, flagged = _verdict(scorer, text)
             if flagged:
                 ctx.fallbacks.append(f"suggestion from {pb.id} skipped: it still reads as {', '.join(flagged)}")
                 continue
