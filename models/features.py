@@ -158,7 +158,7 @@ class GramColumns:
         self._slots: dict[str, int] = {}  # key -> its slot in _starts and _lengths
         self._starts = np.zeros(0, np.int64)  # where each slot's columns begin in _codes
         self._lengths = np.zeros(0, np.int64)
-        self._codes = np.zeros(0, np.int64)
+        self._codes = np.zeros(0, np.int32)  # columns < n_features <= 2**31 - 1 (HashingVectorizer's limit)
         self._used = 0
 
     def gathered(self, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
