@@ -292,7 +292,9 @@ PHASES = {
     "dedup lookup": [(("plugin/pipeline.py", "_seen"), _PROCESS)],
     "storing (ticket, customer, messages, analysis)": [
         (("plugin/pipeline.py", "_store_ticket"), _ANALYSE), (("sqlalchemy/orm/session.py", "add"), _PROCESS),
-        (("sqlalchemy/orm/session.py", "add"), _ANALYSE), (("sqlalchemy/orm/session.py", "flush"), _ANALYSE)],
+        (("sqlalchemy/orm/session.py", "add"), _ANALYSE), (("sqlalchemy/orm/session.py", "flush"), _ANALYSE),
+        (("sqlalchemy/orm/session.py", "execute"), _ANALYSE),  # the analysis and guidance INSERTs
+        (("sqlalchemy/orm/session.py", "execute"), _PROCESS)],  # the webhook event's INSERT
     "classification (Analyzer.analyze)": [(("models/predict.py", "analyze"), _ANALYSE)],
     "guidance (guide)": [(("guidance/engine.py", "guide"), _ANALYSE)],
     "ledger (history + record)": [(("plugin/ledger.py", name), caller) for caller in (_PROCESS, _ANALYSE)

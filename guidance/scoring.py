@@ -1,10 +1,11 @@
 """Score the candidate replies and rewrites of one guide() call in as few classifier calls as possible.
 
 Each classifier call has a fixed cost that one short text does not repay, so
-texts known in advance (the first batch of suggestions, the draft and its
-sentences) are scored together, and a text asked for again later in the same
-call is not scored twice. A Scores lives for one call: nothing is kept between
-tickets, so every ticket pays for all its own scoring.
+texts known in advance (the first reply of each playbook in the first batch of
+suggestions, the draft and its sentences) are scored together, and a text asked
+for again later in the same call is not scored twice. A Scores lives for one
+call: no score is kept between tickets, so every ticket pays for all its own
+scoring (only the hashing of words is shared, see models.features.GramColumns).
 """
 
 from __future__ import annotations
