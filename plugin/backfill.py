@@ -19,7 +19,6 @@ from sqlalchemy import select
 from integrations.base import Adapter, AdapterError, RetryLater
 from models.ticket import TicketError, load_ticket
 
-from .ledger import events_for, record
 from .pipeline import analyse
 from .services import Services
 from .storage import Ticket
@@ -54,9 +53,7 @@ def backfill(services: Services, adapter: Adapter, since: datetime, limit: int |
         with services.sessions.begin() as session:
             known = session.scalar(select(Ticket.id).where(Ticket.source == adapter.name,
                                                            Ticket.external_id == ticket["id"])) is not None
-            stored, analysis, _ = analyse(session, services, adapter.name, ticket)
-            if not known:
-                record(session, stored.customer_id, stored.id, events_for(analysis, ticket))
+            _, analysis, _ = analyse(session, services, adapter.name, ticket)  # ledger events: what is new
         if known:
             report.refreshed += 1
         else:

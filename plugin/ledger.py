@@ -26,20 +26,56 @@ RESOLVED_STATUSES = frozenset({"solved", "resolved", "closed"})
 UNSTORED = 0  # the id history_for is given for a row not inserted yet; ids start at 1
 
 
-def events_for(analysis: dict, ticket: dict) -> list[str]:
-    """The ledger events an analysis of a ticket implies."""
+@dataclass(frozen=True)
+class Before:
+    """What was stored of a ticket before this analysis: so events count what changed, not what is repeated.
+
+    Each delivery of a conversation carries its earlier messages again; a
+    deflection already counted must not cost the customer's trust once more
+    every time they write.
+    """
+
+    message_ids: frozenset[str]
+    message_texts: frozenset[tuple[str, str]]  # (author role, body), for platforms that give messages no id
+    status: str | None
+    flags: frozenset[str]  # the ticket's flags in its latest analysis
+
+    def knows(self, message: dict) -> bool:
+        """Whether a delivered message was stored already (by its id, else by role and text)."""
+        return (message.get("id") in self.message_ids if message.get("id") else False) or \
+            (message.get("author_role"), message.get("body") or "") in self.message_texts
+
+
+def events_for(analysis: dict, ticket: dict, before: Before | None = None) -> list[str]:
+    """The ledger events an analysis of a ticket implies (all of them the first time; else what is new).
+
+    With `before`, a deflection or blame counts only when a new agent message
+    carries it, an escalation signal when a new customer message brings a
+    ticket not flagged for it before over the line, an owned reply when the
+    last message is new, and resolution when the ticket was not resolved
+    already.
+    """
     flags = set(analysis["flags"])
+    fresh = analysis["messages"] if before is None else \
+        [m for m, raw in zip(analysis["messages"], ticket.get("messages") or []) if not before.knows(raw)]
+
+    def newly(flag: str) -> bool:
+        return flag in flags and (before is None or any(m["author_role"] == "agent" and flag in m["flags"] for m in fresh))
+
     events = []
-    if "deflection" in flags:
+    if newly("deflection"):
         events.append("deflected")
-    if "blame" in flags:
+    if newly("blame"):
         events.append("blamed")
-    if "escalation_risk" in flags:
+    if "escalation_risk" in flags and (before is None or ("escalation_risk" not in before.flags
+                                                          and any(m["author_role"] == "customer" for m in fresh))):
         events.append("escalation_signal")
     last = analysis["messages"][-1]
-    if last["author_role"] == "agent" and not last["abstained"] and not last["flags"] and flags - {"escalation_risk"} == set():
+    if last["author_role"] == "agent" and not last["abstained"] and not last["flags"] and flags - {"escalation_risk"} == set() \
+            and (before is None or (fresh and fresh[-1] is last)):
         events.append("owned_reply")
-    if (ticket.get("status") or "").lower() in RESOLVED_STATUSES:
+    if (ticket.get("status") or "").lower() in RESOLVED_STATUSES and \
+            (before is None or (before.status or "").lower() not in RESOLVED_STATUSES):
         events.append("resolved")
     return events
 

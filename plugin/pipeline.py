@@ -22,7 +22,7 @@ from guidance.engine import guide
 from integrations.base import (Adapter, BadPayload, Delivery, Event, Handshake, NotConfigured, NotJson, Unauthorized,
                                UnsupportedEvent)
 
-from .ledger import UNSTORED, events_for, history_for, merged_history, record, reopened
+from .ledger import UNSTORED, Before, events_for, history_for, merged_history, record, reopened
 from .metrics import record_flags
 from .services import Services
 from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent, WriteBack, as_utc
@@ -77,7 +77,6 @@ def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) 
             delivered = event.ticket if event.complete else merge_with_store(session, source, event.ticket)
             try:
                 ticket, analysis, advice = analyse(session, services, source, delivered)
-                record(session, ticket.customer_id, ticket.id, events_for(analysis, delivered))
                 body = {"event_id": event.event_id, "ticket_id": event.ticket["id"], "analysis": analysis,
                         "guidance": advice}
                 session.execute(insert(WebhookEvent), [{"source": source, "event_id": event.event_id,
@@ -108,7 +107,7 @@ def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) 
 
 
 def analyse(session: Session, services: Services, source: str, delivered: dict) -> tuple[Ticket, dict, dict]:
-    """Classify the ticket with its ledger history, then store it with the analysis and guidance.
+    """Classify the ticket with its ledger history, then store it with the analysis, guidance and ledger events.
 
     Everything is read and computed before the first write: on SQLite the first
     write takes the database's one write lock until commit, so classifying after
@@ -127,14 +126,27 @@ def analyse(session: Session, services: Services, source: str, delivered: dict) 
     scored = {**delivered, "history": history}
     analysis = services.analyzer.analyze(scored)
     advice = guide(scored, analysis, services.guidance)
+    before = _before(session, stored)
     ticket = _store_ticket(session, source, delivered, stored, customer)
-    if comes_back:
-        record(session, ticket.customer_id, ticket.id, ["reopened"])
+    record(session, ticket.customer_id, ticket.id, (["reopened"] if comes_back else []) + events_for(analysis, delivered, before))
     # Rows nothing reads back in this transaction: plain INSERTs, without the ORM's unit of work.
     analysis_id = session.execute(insert(Analysis).returning(Analysis.id), [
         {"ticket_id": ticket.id, "model_version": services.analyzer.version, "result": analysis}]).scalar_one()
     session.execute(insert(GuidanceGiven), [{"ticket_id": ticket.id, "analysis_id": analysis_id, "payload": advice}])
     return ticket, analysis, advice
+
+
+def _before(session: Session, stored: Ticket | None) -> Before | None:
+    """What was stored of the ticket before this delivery (None for a ticket seen for the first time)."""
+    if stored is None:
+        return None
+    messages = session.execute(select(Message.external_id, Message.author_role, Message.body)
+                               .where(Message.ticket_id == stored.id)).all()
+    latest = session.scalar(select(Analysis.result).where(Analysis.ticket_id == stored.id)
+                            .order_by(Analysis.id.desc()).limit(1)) or {}
+    return Before(frozenset(m.external_id for m in messages if m.external_id),
+                  frozenset((m.author_role, m.body or "") for m in messages), stored.status,
+                  frozenset(latest.get("flags") or ()))
 
 
 def merge_with_store(session: Session, source: str, partial: dict) -> dict:

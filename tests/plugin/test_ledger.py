@@ -82,6 +82,57 @@ def test_events_for_an_owned_reply_and_a_resolved_ticket():
     assert ledger.events_for(analysis, {"status": "Solved"}) == ["owned_reply", "resolved"]
 
 
+def _kinds(app):
+    with app.app_context(), services().sessions() as session:
+        return [e.kind for e in session.scalars(select(LedgerEvent).order_by(LedgerEvent.id))]
+
+
+def test_a_conversation_delivered_again_counts_only_what_is_new(app):
+    """Every delivery carries the earlier messages again: a deflection costs trust once, not once per delivery."""
+    client = app.test_client()
+    data = ticket("D1", "That's the bank's problem, please contact your bank directly.", "c-d")
+    deliver(client, "d1", data)
+    assert _kinds(app).count("deflected") == 1
+    for n in range(3):  # the customer writes again, three times; nobody deflects again
+        data["messages"].append({"author_role": "customer", "body": f"Hello? I still have no refund ({n})."})
+        again = deliver(client, f"d{n + 2}", data)
+        assert "deflection" in again["analysis"]["flags"]
+    assert _kinds(app).count("deflected") == 1
+    data["messages"].append({"author_role": "agent", "body": "Again: contact your bank, this is not our problem."})
+    deliver(client, "d9", data)
+    assert _kinds(app).count("deflected") == 2  # a new deflecting reply counts
+
+
+def test_resolution_and_an_owned_reply_count_once(app):
+    client = app.test_client()
+    data = ticket("S1", "I've refunded it myself just now; you will see it within three days.", "c-s", status="solved")
+    deliver(client, "s1", data)
+    deliver(client, "s2", {**data, "subject": "refund"})  # the same conversation, edited elsewhere
+    kinds = _kinds(app)
+    assert kinds.count("resolved") == 1 and kinds.count("owned_reply") == 1
+
+
+def test_events_without_a_stored_ticket_are_all_counted_and_with_one_only_the_new():
+    flagged = {"flags": ["deflection", "escalation_risk"], "messages": [
+        {"author_role": "customer", "abstained": False, "flags": ["escalation_risk"]},
+        {"author_role": "agent", "abstained": False, "flags": ["deflection"]}]}
+    conversation = {"status": "open", "messages": [{"id": "m1", "author_role": "customer", "body": "Where is it?"},
+                                                   {"id": "m2", "author_role": "agent", "body": "Ask the courier."}]}
+    assert ledger.events_for(flagged, conversation) == ["deflected", "escalation_signal"]
+    seen = ledger.Before(frozenset({"m1", "m2"}), frozenset(), "open", frozenset({"deflection", "escalation_risk"}))
+    assert ledger.events_for(flagged, conversation, seen) == []
+    # Matched by role and text where the platform gives messages no id; the risk crossing the line
+    # counts when a new customer message brings it, not when only the history around it changed.
+    by_text = ledger.Before(frozenset(), frozenset({("customer", "Where is it?"), ("agent", "Ask the courier.")}),
+                            "open", frozenset())
+    no_ids = {**conversation, "messages": [{k: v for k, v in m.items() if k != "id"} for m in conversation["messages"]]}
+    assert ledger.events_for(flagged, no_ids, by_text) == []
+    later = {"flags": ["deflection", "escalation_risk"], "messages": flagged["messages"] + [
+        {"author_role": "customer", "abstained": False, "flags": ["escalation_risk"]}]}
+    no_ids["messages"].append({"author_role": "customer", "body": "I want a manager."})
+    assert ledger.events_for(later, no_ids, by_text) == ["escalation_signal"]
+
+
 def test_organisations_at_risk_pool_their_customers_ledgers(app):
     client = app.test_client()
 
