@@ -126,8 +126,10 @@ def analyse(session: Session, services: Services, source: str, delivered: dict) 
     scored = {**delivered, "history": history}
     analysis = services.analyzer.analyze(scored)
     advice = guide(scored, analysis, services.guidance)
-    before = _before(session, stored)
-    ticket = _store_ticket(session, source, delivered, stored, customer)
+    kept = [] if stored is None else \
+        session.scalars(select(Message).where(Message.ticket_id == stored.id).order_by(Message.position)).all()
+    before = _before(session, stored, kept)
+    ticket = _store_ticket(session, source, delivered, stored, customer, kept)
     record(session, ticket.customer_id, ticket.id, (["reopened"] if comes_back else []) + events_for(analysis, delivered, before))
     # Rows nothing reads back in this transaction: plain INSERTs, without the ORM's unit of work.
     analysis_id = session.execute(insert(Analysis).returning(Analysis.id), [
@@ -136,12 +138,10 @@ def analyse(session: Session, services: Services, source: str, delivered: dict) 
     return ticket, analysis, advice
 
 
-def _before(session: Session, stored: Ticket | None) -> Before | None:
-    """What was stored of the ticket before this delivery (None for a ticket seen for the first time)."""
+def _before(session: Session, stored: Ticket | None, messages: list[Message]) -> Before | None:
+    """What was stored of the ticket (and its messages) before this delivery; None for a ticket seen for the first time."""
     if stored is None:
         return None
-    messages = session.execute(select(Message.external_id, Message.author_role, Message.body)
-                               .where(Message.ticket_id == stored.id)).all()
     latest = session.scalar(select(Analysis.result).where(Analysis.ticket_id == stored.id)
                             .order_by(Analysis.id.desc()).limit(1)) or {}
     return Before(frozenset(m.external_id for m in messages if m.external_id),
@@ -193,11 +193,13 @@ def _seen(session: Session, source: str, event_id: str, body_sha: str) -> Outcom
     return Outcome(200, row.response or {})
 
 
-def _store_ticket(session: Session, source: str, ticket: dict, row: Ticket | None, customer: Customer | None) -> Ticket:
+def _store_ticket(session: Session, source: str, ticket: dict, row: Ticket | None, customer: Customer | None,
+                  stored: list[Message]) -> Ticket:
     """Insert or update the ticket, its customer and its messages (the latest delivery wins).
 
-    `row` and `customer` are the stored ones found before (None when new). Only
-    messages that are new or differ from the stored ones are written.
+    `row`, `customer` and the `stored` messages are those found before (None
+    and [] when new). Only messages that are new or differ from the stored ones
+    are written.
     """
     customer_id = _store_customer(session, source, ticket.get("requester"), customer)  # first: the ticket row needs its id
     new = row is None
@@ -209,8 +211,6 @@ def _store_ticket(session: Session, source: str, ticket: dict, row: Ticket | Non
     assignee = ticket.get("assignee") or {}
     row.assignee_name, row.assignee_team = assignee.get("name"), assignee.get("team")
     row.customer_id = customer_id
-    stored = [] if new else \
-        session.scalars(select(Message).where(Message.ticket_id == row.id).order_by(Message.position)).all()
     wanted = [_message_values(m) for m in ticket["messages"]]
     for message, values in zip(stored, wanted):
         if message.purged_at is not None or any(_differs(getattr(message, k), v) for k, v in values.items()):
