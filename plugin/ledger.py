@@ -42,7 +42,8 @@ class Before:
 
     def knows(self, message: dict) -> bool:
         """Whether a delivered message was stored already (by its id, else by role and text)."""
-        return (message.get("id") in self.message_ids if message.get("id") else False) or \
+        ident = message.get("id")
+        return (bool(ident) and ident in self.message_ids) or \
             (message.get("author_role"), message.get("body") or "") in self.message_texts
 
 
