@@ -107,8 +107,8 @@ def history_for(session: Session, customer_id: int | None, ticket_id: int | None
     if customer_id is None:
         return {}
     if customer_id == UNSTORED:  # a customer seen for the first time has no other tickets and no ledger yet
-        return {"prior_contacts": 0, "prior_deflections": 0} if ticket_id is None else \
-            {"prior_contacts": 0, "prior_deflections": 0, "reopened": 0}
+        none = {"prior_contacts": 0, "prior_deflections": 0}
+        return none if ticket_id is None else {**none, "reopened": 0}
     since = (now or datetime.now(timezone.utc)) - timedelta(days=HISTORY_WINDOW_DAYS)
     others = select(func.count()).select_from(Ticket).where(Ticket.customer_id == customer_id, Ticket.stored_at >= since)
     deflections = select(func.count()).select_from(LedgerEvent).where(
