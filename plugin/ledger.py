@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from .storage import Customer, LedgerEvent, Ticket, as_utc
@@ -83,10 +83,10 @@ def events_for(analysis: dict, ticket: dict, before: Before | None = None) -> li
 
 def record(session: Session, customer_id: int | None, ticket_id: int, events: list[str]) -> None:
     """Add the events to the customer's ledger (nothing for an unknown customer)."""
-    if customer_id is None:
+    if customer_id is None or not events:
         return
-    for kind in events:
-        session.add(LedgerEvent(customer_id=customer_id, ticket_id=ticket_id, kind=kind, weight=WEIGHTS[kind]))
+    session.connection().execute(insert(LedgerEvent.__table__), [
+        {"customer_id": customer_id, "ticket_id": ticket_id, "kind": kind, "weight": WEIGHTS[kind]} for kind in events])
 
 
 def trust_score(events: list[LedgerEvent], now: datetime | None = None) -> float:

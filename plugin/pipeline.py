@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,12 @@ from integrations.base import (Adapter, BadPayload, Delivery, Event, Handshake, 
 from .ledger import UNSTORED, Before, events_for, history_for, merged_history, record, reopened
 from .metrics import record_flags
 from .services import Services
-from .storage import Analysis, Customer, GuidanceGiven, Message, Ticket, WebhookEvent, WriteBack, as_utc
+from . import ticket_rows as rows
+from .storage import Analysis, GuidanceGiven, WebhookEvent, WriteBack, as_utc
+
+# Written once per delivery, read back by nothing in its transaction: Core INSERTs, without the ORM's unit of work.
+ANALYSES, GUIDANCE, EVENTS, WRITE_BACKS = (Analysis.__table__, GuidanceGiven.__table__, WebhookEvent.__table__,
+                                           WriteBack.__table__)
 
 log = logging.getLogger("trustdesk.webhooks")
 
@@ -76,14 +80,16 @@ def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) 
                 return seen
             delivered = event.ticket if event.complete else merge_with_store(session, source, event.ticket)
             try:
-                ticket, analysis, advice = analyse(session, services, source, delivered)
+                ticket_id, analysis, advice = analyse(session, services, source, delivered)
                 body = {"event_id": event.event_id, "ticket_id": event.ticket["id"], "analysis": analysis,
                         "guidance": advice}
-                session.execute(insert(WebhookEvent), [{"source": source, "event_id": event.event_id,
-                                                        "body_sha256": body_sha, "ticket_id": ticket.id, "response": body}])
+                connection = session.connection()
+                connection.execute(insert(EVENTS), [{"source": source, "event_id": event.event_id,
+                                                     "body_sha256": body_sha, "ticket_id": ticket_id, "response": body}])
                 writes_back = adapter.can_write_back
                 if writes_back:  # recorded with the event, so an accepted event is never left without its write-back
-                    session.add(WriteBack(source=source, event_id=event.event_id, refresh=not event.complete))
+                    connection.execute(insert(WRITE_BACKS), [{"source": source, "event_id": event.event_id,
+                                                              "refresh": not event.complete}])
                 session.commit()
             except IntegrityError:
                 # Another worker recorded this event first (answer as it did), or stored the same new
@@ -102,20 +108,20 @@ def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) 
     # Console (issue 6): queue the follow-ups of the stored analysis: lead alerts and the shadow model.
     from .alerts import after_analysis
 
-    after_analysis(services, ticket.id)
+    after_analysis(services, ticket_id)
     return Outcome(200, body)
 
 
-def analyse(session: Session, services: Services, source: str, delivered: dict) -> tuple[Ticket, dict, dict]:
+def analyse(session: Session, services: Services, source: str, delivered: dict) -> tuple[int, dict, dict]:
     """Classify the ticket with its ledger history, then store it with the analysis, guidance and ledger events.
 
-    Everything is read and computed before the first write: on SQLite the first
-    write takes the database's one write lock until commit, so classifying after
-    it would make every other worker wait for this one's model and guidance.
+    Answers (the stored ticket's id, the analysis, the guidance). Everything is
+    read and computed before the first write: on SQLite the first write takes
+    the database's one write lock until commit, so classifying after it would
+    make every other worker wait for this one's model and guidance.
     """
-    stored = session.scalars(select(Ticket).where(Ticket.source == source,
-                                                  Ticket.external_id == delivered["id"])).one_or_none()
-    customer = _find_customer(session, source, delivered.get("requester"))
+    stored = rows.find_ticket(session, source, delivered["id"])
+    customer = rows.find_customer(session, source, delivered.get("requester"))
     comes_back = reopened(stored.status if stored is not None else None, delivered.get("status"))
     # The ledger knows what this ticket does not: other contacts, earlier deflections, reopenings.
     customer_id = customer.id if customer is not None else UNSTORED if _requester_id(delivered) else None
@@ -126,24 +132,23 @@ def analyse(session: Session, services: Services, source: str, delivered: dict) 
     scored = {**delivered, "history": history}
     analysis = services.analyzer.analyze(scored)
     advice = guide(scored, analysis, services.guidance)
-    kept = [] if stored is None else \
-        session.scalars(select(Message).where(Message.ticket_id == stored.id).order_by(Message.position)).all()
+    kept = [] if stored is None else rows.stored_messages(session, stored.id)
     before = _before(session, stored, kept)
-    ticket = _store_ticket(session, source, delivered, stored, customer, kept)
-    record(session, ticket.customer_id, ticket.id, (["reopened"] if comes_back else []) + events_for(analysis, delivered, before))
-    # Rows nothing reads back in this transaction: plain INSERTs, without the ORM's unit of work.
-    analysis_id = session.execute(insert(Analysis).returning(Analysis.id), [
-        {"ticket_id": ticket.id, "model_version": services.analyzer.version, "result": analysis}]).scalar_one()
-    session.execute(insert(GuidanceGiven), [{"ticket_id": ticket.id, "analysis_id": analysis_id, "payload": advice}])
-    return ticket, analysis, advice
+    ticket_id, customer_id = rows.store_ticket(session, source, delivered, stored, customer, kept)
+    record(session, customer_id, ticket_id, (["reopened"] if comes_back else []) + events_for(analysis, delivered, before))
+    connection = session.connection()
+    analysis_id = connection.execute(insert(ANALYSES).returning(ANALYSES.c.id), [
+        {"ticket_id": ticket_id, "model_version": services.analyzer.version, "result": analysis}]).scalar_one()
+    connection.execute(insert(GUIDANCE), [{"ticket_id": ticket_id, "analysis_id": analysis_id, "payload": advice}])
+    return ticket_id, analysis, advice
 
 
-def _before(session: Session, stored: Ticket | None, messages: list[Message]) -> Before | None:
+def _before(session: Session, stored: Row | None, messages: list[Row]) -> Before | None:
     """What was stored of the ticket (and its messages) before this delivery; None for a ticket seen for the first time."""
     if stored is None:
         return None
-    latest = session.scalar(select(Analysis.result).where(Analysis.ticket_id == stored.id)
-                            .order_by(Analysis.id.desc()).limit(1)) or {}
+    latest = session.connection().scalar(select(ANALYSES.c.result).where(ANALYSES.c.ticket_id == stored.id)
+                                         .order_by(ANALYSES.c.id.desc()).limit(1)) or {}
     return Before(frozenset(m.external_id for m in messages if m.external_id),
                   frozenset((m.author_role, m.body or "") for m in messages), stored.status,
                   frozenset(latest.get("flags") or ()))
@@ -156,10 +161,10 @@ def merge_with_store(session: Session, source: str, partial: dict) -> dict:
     their id, or by role and text where the platform gives none). The job that
     fetches the whole conversation replaces this guess later.
     """
-    row = session.scalars(select(Ticket).where(Ticket.source == source, Ticket.external_id == partial["id"])).one_or_none()
+    row = rows.find_ticket(session, source, partial["id"])
     if row is None:
         return partial
-    stored = session.scalars(select(Message).where(Message.ticket_id == row.id).order_by(Message.position)).all()
+    stored = rows.stored_messages(session, row.id)
     messages = [{"id": m.external_id, "author_role": m.author_role, "author": {"name": m.author_name},
                  "body": m.body or "", "public": m.public,
                  "created_at": as_utc(m.created_at) if m.created_at else None} for m in stored]
@@ -184,8 +189,8 @@ def _log_ignored(source: str, reason: str) -> None:
 
 def _seen(session: Session, source: str, event_id: str, body_sha: str) -> Outcome | None:
     """The stored answer for an event already processed, a conflict, or None for a new event."""
-    row = session.scalars(select(WebhookEvent).where(WebhookEvent.source == source,
-                                                     WebhookEvent.event_id == event_id)).one_or_none()
+    row = session.connection().execute(select(EVENTS.c.body_sha256, EVENTS.c.response)
+                                       .where(EVENTS.c.source == source, EVENTS.c.event_id == event_id)).first()
     if row is None:
         return None
     if row.body_sha256 != body_sha:
@@ -193,77 +198,5 @@ def _seen(session: Session, source: str, event_id: str, body_sha: str) -> Outcom
     return Outcome(200, row.response or {})
 
 
-def _store_ticket(session: Session, source: str, ticket: dict, row: Ticket | None, customer: Customer | None,
-                  stored: list[Message]) -> Ticket:
-    """Insert or update the ticket, its customer and its messages (the latest delivery wins).
-
-    `row`, `customer` and the `stored` messages are those found before (None
-    and [] when new). Only messages that are new or differ from the stored ones
-    are written.
-    """
-    customer_id = _store_customer(session, source, ticket.get("requester"), customer)  # first: the ticket row needs its id
-    new = row is None
-    if new:
-        row = Ticket(source=source, external_id=ticket["id"])
-        session.add(row)
-    row.subject, row.status = ticket.get("subject"), ticket.get("status")
-    row.created_at, row.updated_at = ticket.get("created_at"), ticket.get("updated_at")
-    assignee = ticket.get("assignee") or {}
-    row.assignee_name, row.assignee_team = assignee.get("name"), assignee.get("team")
-    row.customer_id = customer_id
-    wanted = [_message_values(m) for m in ticket["messages"]]
-    for message, values in zip(stored, wanted):
-        if message.purged_at is not None or any(_differs(getattr(message, k), v) for k, v in values.items()):
-            for key, value in values.items():
-                setattr(message, key, value)
-            message.purged_at = None
-    for message in stored[len(wanted):]:
-        session.delete(message)
-    if new or len(stored) > len(wanted):
-        session.flush()  # the new ticket's id, or deleted positions freed before new ones are inserted
-    fresh = [{"ticket_id": row.id, "position": position, **values}
-             for position, values in enumerate(wanted) if position >= len(stored)]
-    if fresh:
-        session.execute(insert(Message), fresh)
-    return row
-
-
-def _message_values(message: dict) -> dict:
-    return {"external_id": message.get("id"), "author_role": message["author_role"],
-            "author_name": (message.get("author") or {}).get("name"), "body": message["body"],
-            "public": message.get("public", True), "created_at": message.get("created_at")}
-
-
-def _differs(stored: Any, wanted: Any) -> bool:
-    """Whether a delivered value would store differently; when unsure, it differs (and is written again)."""
-    if isinstance(stored, datetime) and isinstance(wanted, datetime):
-        if stored.tzinfo is None:  # SQLite keeps the wall time and drops the offset
-            return stored != wanted.replace(tzinfo=None)
-        return wanted.tzinfo is None or stored != wanted or stored.utcoffset() != wanted.utcoffset()
-    return stored != wanted
-
-
 def _requester_id(ticket: dict) -> str | None:
     return (ticket.get("requester") or {}).get("id") or None
-
-
-def _find_customer(session: Session, source: str, requester: dict | None) -> Customer | None:
-    """The stored customer for a requester with an id, or None (not stored yet, or no id)."""
-    if not requester or not requester.get("id"):
-        return None
-    return session.scalars(select(Customer).where(Customer.source == source,
-                                                  Customer.external_id == requester["id"])).one_or_none()
-
-
-def _store_customer(session: Session, source: str, requester: dict | None, row: Customer | None) -> int | None:
-    """The customer row for a requester with an id (created on first sight, else updated), else None."""
-    if not requester or not requester.get("id"):
-        return None
-    if row is None:
-        row = Customer(source=source, external_id=requester["id"])
-        session.add(row)
-    row.name, row.email = requester.get("name"), requester.get("email")
-    row.organization, row.value = requester.get("organization"), requester.get("value")
-    if row.id is None:
-        session.flush()  # a new customer's id (a stored one's changes go with the commit)
-    return row.id
