@@ -43,17 +43,39 @@ def with_common(own: Iterable[str]) -> list[str]:
     return own + [p for p in COMMON_PARTNERS if p.lower() not in {o.lower() for o in own}]
 
 
-@lru_cache(maxsize=16)
+# Text characters that match an ASCII letter under re.IGNORECASE although str.lower() does not make them one
+# (dotless i, long s, capital I with dot): where one occurs, no name is ruled out by a substring test.
+_FOLD_HAZARDS = re.compile("[\u0131\u017f\u0130]")
+
+
+def _present(names: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """The names that could match in the text, in their order: the rest cannot, so leaving them out changes no match.
+
+    The one pattern of all names is tried at every position of the text; a
+    substring test per name is far cheaper, and most texts name no partner.
+    """
+    if _FOLD_HAZARDS.search(text):
+        return names
+    lowered = text.lower()
+    return tuple(n for n in names if not n.isascii() or n.lower() in lowered)
+
+
+@lru_cache(maxsize=256)
 def _known(names: tuple[str, ...]) -> re.Pattern:
     """One pattern for all known names, longest first so "Uber Eats" wins over "Uber"."""
     ordered = sorted(names, key=len, reverse=True)
     return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in ordered) + r")(?!\w)", re.IGNORECASE)
 
 
+def known_names(text: str, names: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(position, name as written) of every known name in the text."""
+    present = _present(names, text)
+    return [(m.start(), m.group()) for m in _known(present).finditer(text)] if present else []
+
+
 def recognise(text: str, names: Iterable[str] = COMMON_PARTNERS) -> list[str]:
     """Partner names in a text: known names first (as written in the text), then referral phrases."""
-    names = tuple(names)
-    found: list[tuple[int, str]] = [(m.start(), m.group()) for m in _known(names).finditer(text)] if names else []
+    found = known_names(text, tuple(names))
     for m in _REFERRAL.finditer(text):
         name = (m.group(1) or m.group(2)).strip().rstrip(".")
         first = name.split()[0]

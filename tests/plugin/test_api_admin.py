@@ -143,3 +143,16 @@ def test_customer_export_and_erase(api_db):
     assert api_db.call("DELETE", "/api/v1/admin/customers/generic/c-88").status_code == 404
     assert audit(api_db, "customer.export") == [("test admin", {"source": "generic", "customer": "c-88"})]
     assert audit(api_db, "customer.erase") == [("test admin", {"source": "generic", "customer": "c-88"})]
+
+
+def test_the_per_request_settings_check_fails_as_sqlalchemy_errors_do(tmp_path):
+    """A database error in the bare DB-API check is an SQLAlchemyError, which refresh logs and outlives."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from plugin.storage import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables yet
+    with pytest.raises(SQLAlchemyError, match="runtime_settings"):
+        runtime.current_revisions(engine)
+    upgrade(engine)
+    assert runtime.current_revisions(engine) == {}
