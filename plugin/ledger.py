@@ -23,6 +23,7 @@ WEIGHTS = {"deflected": -15.0, "blamed": -20.0, "escalation_signal": -10.0, "own
 HALF_LIFE_DAYS = 45.0
 HISTORY_WINDOW_DAYS = 60
 RESOLVED_STATUSES = frozenset({"solved", "resolved", "closed"})
+_NEW_EVENTS = insert(LedgerEvent.__table__)
 UNSTORED = 0  # the id history_for is given for a row not inserted yet; ids start at 1
 
 
@@ -85,7 +86,7 @@ def record(session: Session, customer_id: int | None, ticket_id: int, events: li
     """Add the events to the customer's ledger (nothing for an unknown customer)."""
     if customer_id is None or not events:
         return
-    session.connection().execute(insert(LedgerEvent.__table__), [
+    session.connection().execute(_NEW_EVENTS, [
         {"customer_id": customer_id, "ticket_id": ticket_id, "kind": kind, "weight": WEIGHTS[kind]} for kind in events])
 
 

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,13 @@ from .storage import Analysis, GuidanceGiven, WebhookEvent, WriteBack, as_utc
 # Written once per delivery, read back by nothing in its transaction: Core INSERTs, without the ORM's unit of work.
 ANALYSES, GUIDANCE, EVENTS, WRITE_BACKS = (Analysis.__table__, GuidanceGiven.__table__, WebhookEvent.__table__,
                                            WriteBack.__table__)
+# Built once: a statement object carries its compiled form's cache key, computed on first use.
+_SEEN = select(EVENTS.c.body_sha256, EVENTS.c.response).where(EVENTS.c.source == bindparam("source"),
+                                                              EVENTS.c.event_id == bindparam("event_id"))
+_LATEST_ANALYSIS = select(ANALYSES.c.result).where(ANALYSES.c.ticket_id == bindparam("ticket_id")) \
+    .order_by(ANALYSES.c.id.desc()).limit(1)
+_NEW_ANALYSIS = insert(ANALYSES).returning(ANALYSES.c.id)
+_NEW_GUIDANCE, _NEW_EVENT, _NEW_WRITE_BACK = insert(GUIDANCE), insert(EVENTS), insert(WRITE_BACKS)
 
 log = logging.getLogger("trustdesk.webhooks")
 
@@ -84,12 +91,12 @@ def _process(services: Services, adapter: Adapter, event: Event, body_sha: str) 
                 body = {"event_id": event.event_id, "ticket_id": event.ticket["id"], "analysis": analysis,
                         "guidance": advice}
                 connection = session.connection()
-                connection.execute(insert(EVENTS), [{"source": source, "event_id": event.event_id,
-                                                     "body_sha256": body_sha, "ticket_id": ticket_id, "response": body}])
+                connection.execute(_NEW_EVENT, {"source": source, "event_id": event.event_id, "body_sha256": body_sha,
+                                                "ticket_id": ticket_id, "response": body})
                 writes_back = adapter.can_write_back
                 if writes_back:  # recorded with the event, so an accepted event is never left without its write-back
-                    connection.execute(insert(WRITE_BACKS), [{"source": source, "event_id": event.event_id,
-                                                              "refresh": not event.complete}])
+                    connection.execute(_NEW_WRITE_BACK, {"source": source, "event_id": event.event_id,
+                                                         "refresh": not event.complete})
                 session.commit()
             except IntegrityError:
                 # Another worker recorded this event first (answer as it did), or stored the same new
@@ -137,9 +144,9 @@ def analyse(session: Session, services: Services, source: str, delivered: dict) 
     ticket_id, customer_id = rows.store_ticket(session, source, delivered, stored, customer, kept)
     record(session, customer_id, ticket_id, (["reopened"] if comes_back else []) + events_for(analysis, delivered, before))
     connection = session.connection()
-    analysis_id = connection.execute(insert(ANALYSES).returning(ANALYSES.c.id), [
-        {"ticket_id": ticket_id, "model_version": services.analyzer.version, "result": analysis}]).scalar_one()
-    connection.execute(insert(GUIDANCE), [{"ticket_id": ticket_id, "analysis_id": analysis_id, "payload": advice}])
+    analysis_id = connection.execute(_NEW_ANALYSIS, {"ticket_id": ticket_id, "model_version": services.analyzer.version,
+                                                     "result": analysis}).scalar_one()
+    connection.execute(_NEW_GUIDANCE, {"ticket_id": ticket_id, "analysis_id": analysis_id, "payload": advice})
     return ticket_id, analysis, advice
 
 
@@ -147,8 +154,7 @@ def _before(session: Session, stored: Row | None, messages: list[Row]) -> Before
     """What was stored of the ticket (and its messages) before this delivery; None for a ticket seen for the first time."""
     if stored is None:
         return None
-    latest = session.connection().scalar(select(ANALYSES.c.result).where(ANALYSES.c.ticket_id == stored.id)
-                                         .order_by(ANALYSES.c.id.desc()).limit(1)) or {}
+    latest = session.connection().scalar(_LATEST_ANALYSIS, {"ticket_id": stored.id}) or {}
     return Before(frozenset(m.external_id for m in messages if m.external_id),
                   frozenset((m.author_role, m.body or "") for m in messages), stored.status,
                   frozenset(latest.get("flags") or ()))
@@ -189,8 +195,7 @@ def _log_ignored(source: str, reason: str) -> None:
 
 def _seen(session: Session, source: str, event_id: str, body_sha: str) -> Outcome | None:
     """The stored answer for an event already processed, a conflict, or None for a new event."""
-    row = session.connection().execute(select(EVENTS.c.body_sha256, EVENTS.c.response)
-                                       .where(EVENTS.c.source == source, EVENTS.c.event_id == event_id)).first()
+    row = session.connection().execute(_SEEN, {"source": source, "event_id": event_id}).first()
     if row is None:
         return None
     if row.body_sha256 != body_sha:

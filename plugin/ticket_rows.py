@@ -17,26 +17,31 @@ from sqlalchemy.orm import Session
 from .storage import Customer, Message, Ticket
 
 TICKETS, CUSTOMERS, MESSAGES = Ticket.__table__, Customer.__table__, Message.__table__
+# Built once: a statement object carries its compiled form's cache key, computed on first use.
+_TICKET = select(TICKETS).where(TICKETS.c.source == bindparam("source"), TICKETS.c.external_id == bindparam("external_id"))
+_MESSAGES = select(MESSAGES).where(MESSAGES.c.ticket_id == bindparam("ticket_id")).order_by(MESSAGES.c.position)
+_CUSTOMER = select(CUSTOMERS).where(CUSTOMERS.c.source == bindparam("source"),
+                                    CUSTOMERS.c.external_id == bindparam("external_id"))
+_NEW_TICKET = insert(TICKETS).returning(TICKETS.c.id)
+_NEW_CUSTOMER = insert(CUSTOMERS).returning(CUSTOMERS.c.id)
+_NEW_MESSAGES = insert(MESSAGES)
 
 
 def find_ticket(session: Session, source: str, external_id: str) -> Row | None:
     """The stored ticket row of a helpdesk ticket, or None."""
-    return session.connection().execute(
-        select(TICKETS).where(TICKETS.c.source == source, TICKETS.c.external_id == external_id)).first()
+    return session.connection().execute(_TICKET, {"source": source, "external_id": external_id}).first()
 
 
 def stored_messages(session: Session, ticket_id: int) -> list[Row]:
     """A stored ticket's message rows, in conversation order."""
-    return list(session.connection().execute(
-        select(MESSAGES).where(MESSAGES.c.ticket_id == ticket_id).order_by(MESSAGES.c.position)))
+    return list(session.connection().execute(_MESSAGES, {"ticket_id": ticket_id}))
 
 
 def find_customer(session: Session, source: str, requester: dict | None) -> Row | None:
     """The stored customer row of a requester with an id, or None (not stored yet, or no id)."""
     if not requester or not requester.get("id"):
         return None
-    return session.connection().execute(
-        select(CUSTOMERS).where(CUSTOMERS.c.source == source, CUSTOMERS.c.external_id == requester["id"])).first()
+    return session.connection().execute(_CUSTOMER, {"source": source, "external_id": requester["id"]}).first()
 
 
 def store_ticket(session: Session, source: str, ticket: dict, row: Row | None, customer: Row | None,
@@ -53,8 +58,7 @@ def store_ticket(session: Session, source: str, ticket: dict, row: Row | None, c
               "updated_at": ticket.get("updated_at"), "assignee_name": assignee.get("name"),
               "assignee_team": assignee.get("team"), "customer_id": customer_id}
     if row is None:
-        ticket_id = connection.execute(insert(TICKETS).returning(TICKETS.c.id),
-                                       [{"source": source, "external_id": ticket["id"], **values}]).scalar_one()
+        ticket_id = connection.execute(_NEW_TICKET, {"source": source, "external_id": ticket["id"], **values}).scalar_one()
     else:
         ticket_id = row.id
         _update_changed(session, TICKETS, row, values)
@@ -68,7 +72,7 @@ def store_ticket(session: Session, source: str, ticket: dict, row: Row | None, c
     fresh = [{"ticket_id": ticket_id, "position": position, **values}
              for position, values in enumerate(wanted) if position >= len(stored)]
     if fresh:
-        connection.execute(insert(MESSAGES), fresh)
+        connection.execute(_NEW_MESSAGES, fresh)
     return ticket_id, customer_id
 
 
@@ -86,8 +90,8 @@ def _store_customer(session: Session, source: str, requester: dict | None, row: 
     values = {"name": requester.get("name"), "email": requester.get("email"),
               "organization": requester.get("organization"), "value": requester.get("value")}
     if row is None:
-        return session.connection().execute(insert(CUSTOMERS).returning(CUSTOMERS.c.id), [
-            {"source": source, "external_id": requester["id"], **values}]).scalar_one()
+        return session.connection().execute(_NEW_CUSTOMER,
+                                            {"source": source, "external_id": requester["id"], **values}).scalar_one()
     _update_changed(session, CUSTOMERS, row, values)
     return row.id
 
