@@ -290,11 +290,12 @@ PHASES = {
     "signature check": [(("integrations/generic/adapter.py", "verify"), _HANDLE)],
     "JSON + schema parsing": [(("integrations/generic/adapter.py", "parse"), _HANDLE)],
     "dedup lookup": [(("plugin/pipeline.py", "_seen"), _PROCESS)],
-    "storing (ticket, customer, messages, analysis)": [
-        (("plugin/pipeline.py", "_store_ticket"), _ANALYSE), (("sqlalchemy/orm/session.py", "add"), _PROCESS),
-        (("sqlalchemy/orm/session.py", "add"), _ANALYSE), (("sqlalchemy/orm/session.py", "flush"), _ANALYSE),
-        (("sqlalchemy/orm/session.py", "execute"), _ANALYSE),  # the analysis and guidance INSERTs
-        (("sqlalchemy/orm/session.py", "execute"), _PROCESS)],  # the webhook event's INSERT
+    "storing (ticket, customer, messages, analysis, event)": [
+        *((("plugin/ticket_rows.py", name), _ANALYSE) for name in ("find_ticket", "find_customer", "stored_messages",
+                                                                   "store_ticket")),
+        (("plugin/pipeline.py", "_before"), _ANALYSE),
+        *(((module, name), caller) for caller in (_ANALYSE, _PROCESS)  # the analysis, guidance and event INSERTs
+          for module, name in (("sqlalchemy/engine/base.py", "execute"), ("sqlalchemy/orm/session.py", "connection")))],
     "classification (Analyzer.analyze)": [(("models/predict.py", "analyze"), _ANALYSE)],
     "guidance (guide)": [(("guidance/engine.py", "guide"), _ANALYSE)],
     "ledger (history + record)": [(("plugin/ledger.py", name), caller) for caller in (_PROCESS, _ANALYSE)

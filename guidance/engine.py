@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from models.predict import LABEL_INDEX, Analyzer
@@ -19,6 +18,7 @@ from models.text import own_text
 from . import facts as fact_tools
 from .llm import ChatBackend, LLMError
 from .partners import recognise
+from .phrases import conversation_words, index_of
 from .playbooks import SLOTS, Playbook
 from .rewrite import apply, draft_texts, invented_claims, plan_changes
 from .scoring import Scorer, Scores
@@ -69,28 +69,6 @@ def guide(ticket: dict, analysis: dict, ctx: Context) -> dict[str, Any]:
     }
 
 
-_STOP = frozenset("i i'm i've i'll me my we our us you your it its it's is are was were be been the a an to of for in on "
-                  "at and or but this that with about have has had not no so just still again will would can could do "
-                  "did does".split())
-_TOKENS = re.compile(r"[a-z0-9']+")
-
-
-@lru_cache(maxsize=8192)
-def _phrase_content(phrase: str) -> tuple[tuple[str, str], ...]:
-    """A trigger phrase's content words, each with its plural-less form (phrases come from playbooks: few, reused)."""
-    tokens = _TOKENS.findall(phrase.lower())
-    return tuple((w, w.rstrip("s")) for w in ([w for w in tokens if w not in _STOP] or tokens))
-
-
-def _phrase_fit(phrase: str, words: set[str]) -> float:
-    """How much of a trigger phrase's content the conversation contains (0 below two thirds)."""
-    content = _phrase_content(phrase)
-    if not content:
-        return 0.0
-    share = sum(w in words or bare in words for w, bare in content) / len(content)
-    return share if share >= 2 / 3 else 0.0
-
-
 def rank_playbooks(playbooks: list[Playbook], ticket: dict, analysis: dict, partners: list[str]) -> list[tuple[float, Playbook]]:
     """Playbooks by fit to this ticket, best first (ties keep file order).
 
@@ -98,14 +76,15 @@ def rank_playbooks(playbooks: list[Playbook], ticket: dict, analysis: dict, part
     count more for playbooks that name few kinds (a specific match); label flags
     only break ties, since most situations involve them.
     """
-    words = set(_TOKENS.findall(" ".join(m["body"] for m in ticket["messages"]).lower()))
-    words |= {w.rstrip("s") for w in words}
+    words = conversation_words(" ".join(m["body"] for m in ticket["messages"]))
+    groups = [pb.triggers["phrases"] for pb in playbooks]
+    fits = iter(index_of(tuple(p for phrases in groups for p in phrases)).fits(words))
     flags = set(analysis["flags"]) | {f for m in analysis["messages"] for f in m["flags"]}
     kinds = {k["kind"] for k in analysis["escalation_kinds"]} | {k["kind"] for m in analysis["messages"] for k in m["escalation_kinds"]}
     scored = []
     for pb in playbooks:
         t = pb.triggers
-        fit = sum(_phrase_fit(p, words) for p in t["phrases"])
+        fit = sum(next(fits) for _ in t["phrases"])
         if t["kinds"]:
             fit += 3.0 * len(kinds & set(t["kinds"])) / len(t["kinds"]) ** 0.5
         fit += 0.5 * len(flags & set(t["labels"]))
