@@ -148,7 +148,9 @@ def _build() -> dict[tuple[str, ...], int]:
 
 
 _TABLE = _build()
-_FIRST = {phrase[0] for phrase in _TABLE}
+# Each word that starts a phrase, with the lengths (ascending) of the phrases it starts: only those are looked up.
+_LENGTHS = {first: tuple(sorted({len(p) for p in _TABLE if p[0] == first and len(p) <= _MAX_WORDS}))
+            for first in {p[0] for p in _TABLE}}
 
 
 def cue_entries(texts: Sequence[str]) -> tuple[list[int], list[int]]:
@@ -156,10 +158,14 @@ def cue_entries(texts: Sequence[str]) -> tuple[list[int], list[int]]:
     rows, cols = [], []
     for r, text in enumerate(texts):
         tokens = _TOKEN.findall(text)
+        size = len(tokens)
         for i, token in enumerate(tokens):
-            if token not in _FIRST:  # most tokens start no phrase: one set lookup
+            lengths = _LENGTHS.get(token)
+            if lengths is None:  # most tokens start no phrase: one dict lookup
                 continue
-            for n in range(1, min(_MAX_WORDS, len(tokens) - i) + 1):
+            for n in lengths:
+                if i + n > size:
+                    break
                 group = _TABLE.get(tuple(tokens[i:i + n]))
                 if group is not None:
                     rows.append(r)

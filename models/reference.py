@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .cues import cue_counts
+from .cues import _MAX_WORDS, _TABLE, _TOKEN, GROUPS
 from .features import MessageFeaturizer, _tfidf, clean, segments_of
 
 
@@ -86,3 +86,16 @@ def tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
     """Sublinear tf-idf with l2 rows, on a scipy matrix (features._tfidf's arithmetic, checked against scikit-learn)."""
     counts = counts.tocsr()
     return sp.csr_matrix((_tfidf(counts, idf), counts.indices, counts.indptr), shape=counts.shape)
+
+
+def cue_counts(texts: Sequence[str]) -> sp.csr_matrix:
+    """(texts x GROUPS) counts of cue phrases: every run of up to _MAX_WORDS tokens looked up in the phrase table."""
+    counts = sp.lil_matrix((len(texts), len(GROUPS)), dtype=np.float32)
+    for r, text in enumerate(texts):
+        tokens = _TOKEN.findall(text)
+        for i in range(len(tokens)):
+            for n in range(1, min(_MAX_WORDS, len(tokens) - i) + 1):
+                group = _TABLE.get(tuple(tokens[i:i + n]))
+                if group is not None:
+                    counts[r, group] += 1
+    return counts.tocsr()

@@ -159,3 +159,11 @@ def test_gram_table_handles_an_empty_batch():
 
     got, lengths = GramColumns(2 ** 17, _token_grams).gathered([])
     assert got.size == 0 and lengths.size == 0
+
+
+def test_cue_counts_equal_the_reference(texts):
+    from models import reference
+
+    cleaned = [clean(seg) for text, _ in texts for seg in segments_of(text)]
+    assert (cue_counts(cleaned) != reference.cue_counts(cleaned)).nnz == 0
+    assert cue_counts(cleaned).sum() > 500  # the texts do contain cue phrases
