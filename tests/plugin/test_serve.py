@@ -108,3 +108,17 @@ def test_bad_setting_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("TRUSTDESK_RETENTION_DAYS", "soon")
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code != 0 and "TRUSTDESK_RETENTION_DAYS" in result.output
+
+
+def test_a_worker_leaves_what_it_loaded_at_start_out_of_garbage_collection(tmp_path, monkeypatch):
+    import gc
+
+    from plugin.server import _Server
+
+    monkeypatch.setenv("TRUSTDESK_DATA_DIR", str(tmp_path / "var"))
+    server = _Server({"bind": "127.0.0.1:0", "workers": 1})
+    try:
+        app = server.load()
+        assert app.name and gc.get_freeze_count() > 10_000  # the model and the app, frozen once
+    finally:
+        gc.unfreeze()
