@@ -71,3 +71,17 @@ def test_sqlite_is_set_up_for_several_workers(tmp_path):
         assert connection.execute(text("pragma journal_mode")).scalar() == "wal"
         assert connection.execute(text("pragma busy_timeout")).scalar() >= 5000
         assert connection.execute(text("pragma foreign_keys")).scalar() == 1
+
+
+def test_json_columns_are_written_as_json_any_reader_can_read():
+    import json
+
+    import numpy as np
+
+    from plugin.storage import dump_json
+
+    value = {"scores": {"blame": 0.1 + 0.2, "none": None}, 1: [np.float32(0.5), np.int64(3), (1, 2)], "text": "é ☕"}
+    assert json.loads(dump_json(value)) == {"scores": {"blame": 0.1 + 0.2, "none": None}, "1": [0.5, 3, [1, 2]],
+                                            "text": "é ☕"}
+    assert json.loads(dump_json({"big": 2 ** 70, "n": np.float64(0.25)})) == {"big": 2 ** 70, "n": 0.25}
+    assert json.loads(dump_json({"x": float("nan")})) == {"x": None}  # PostgreSQL's json has no NaN
