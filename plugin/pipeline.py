@@ -21,10 +21,10 @@ from guidance.engine import guide
 from integrations.base import (Adapter, BadPayload, Delivery, Event, Handshake, NotConfigured, NotJson, Unauthorized,
                                UnsupportedEvent)
 
+from . import ticket_rows as rows
 from .ledger import UNSTORED, Before, events_for, history_for, merged_history, record, reopened
 from .metrics import record_flags
 from .services import Services
-from . import ticket_rows as rows
 from .storage import Analysis, GuidanceGiven, WebhookEvent, WriteBack, as_utc
 
 # Written once per delivery, read back by nothing in its transaction: Core INSERTs, without the ORM's unit of work.
