@@ -24,6 +24,11 @@ from sklearn.utils import murmurhash3_32
 from .cues import GROUPS, cue_entries
 from .text import sentences
 
+try:  # compiled by setup.py where a C compiler is at hand; the Python path below gives the same counts
+    from . import _grams
+except ImportError:  # pragma: no cover - depends on the build
+    _grams = None
+
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _HANDLE = re.compile(r"(?<!\w)@\w+")
@@ -244,6 +249,28 @@ def char_counts(texts: Sequence[str], n_features: int, owners: np.ndarray, n_row
     return summed(np.repeat(token_rows, lengths), codes, n_rows, n_features)
 
 
+def gram_counts(texts: Sequence[str], owners: np.ndarray, n_rows: int, word_bits: int, char_bits: int,
+                compiled: bool = True) -> tuple[Rows, Rows]:
+    """Word 1-3-gram and char_wb 2-5-gram counts of cleaned texts, added up into rows by owner.
+
+    models/_grams.c computes them without making a Python string per gram
+    (where it was built); `word_counts` and `char_counts` are the same in Python.
+    A text UTF-8 cannot encode (a lone surrogate) takes the Python path, which
+    treats it as it always did.
+    """
+    if compiled and _grams is not None:
+        try:
+            words, chars = _grams.counts(texts, np.ascontiguousarray(owners, np.int64), n_rows, 2 ** word_bits,
+                                         2 ** char_bits)
+        except UnicodeEncodeError:
+            pass
+        else:
+            return tuple(Rows(np.frombuffer(indptr, np.int64), np.frombuffer(indices, np.int64),
+                              np.frombuffer(data, np.float32)) for indptr, indices, data in (words, chars))
+    return (word_counts(texts, _word_analyzer(word_bits), 2 ** word_bits, owners, n_rows),
+            char_counts(texts, 2 ** char_bits, owners, n_rows))
+
+
 class MessageFeaturizer(BaseEstimator, TransformerMixin):
     """Sparse features for rows of (text, role); role is "agent" or "customer".
 
@@ -296,9 +323,8 @@ class MessageFeaturizer(BaseEstimator, TransformerMixin):
     def _counts(self, flat: list[str], owners: np.ndarray, n_rows: int) -> tuple[Rows, Rows, Rows]:
         """Word, character and cue counts of cleaned texts, added up into n_rows rows by owner."""
         cue_rows, cue_cols = cue_entries(flat)
-        return (word_counts(flat, _word_analyzer(self.word_bits), 2 ** self.word_bits, owners, n_rows),
-                char_counts(flat, 2 ** self.char_bits, owners, n_rows),
-                summed(owners[cue_rows], cue_cols, n_rows, len(GROUPS)))
+        words, chars = gram_counts(flat, owners, n_rows, self.word_bits, self.char_bits)
+        return words, chars, summed(owners[cue_rows], cue_cols, n_rows, len(GROUPS))
 
     def message_features(self, counts: SegmentCounts) -> sp.csr_matrix:
         """Features of whole messages (sums of their sentences)."""

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
@@ -167,3 +169,42 @@ def test_cue_counts_equal_the_reference(texts):
     cleaned = [clean(seg) for text, _ in texts for seg in segments_of(text)]
     assert (cue_counts(cleaned) != reference.cue_counts(cleaned)).nnz == 0
     assert cue_counts(cleaned).sum() > 500  # the texts do contain cue phrases
+
+
+def _same_rows(a, b):
+    return all(x.dtype == y.dtype and np.array_equal(x, y) for left, right in zip(a, b) for x, y in zip(left, right))
+
+
+def _compiled_or_skip():
+    from models import features
+
+    if features._grams is None:
+        pytest.skip("models/_grams.c was not built here (no C compiler at install): only the Python path runs")
+
+
+def test_compiled_gram_counts_equal_the_python_path(texts):
+    from models.features import gram_counts
+
+    _compiled_or_skip()
+    cleaned = [clean(seg) for text, _ in texts for seg in segments_of(text)]
+    owners = np.arange(len(cleaned)) // 2  # two sentences to a row: counts add up across texts
+    n_rows = int(owners[-1]) + 1
+    assert _same_rows(gram_counts(cleaned, owners, n_rows, 17, 17), gram_counts(cleaned, owners, n_rows, 17, 17, compiled=False))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab'_!? \t\n\u00a0\u2003-.,0") + ["é", "ǅ", "²", "ⅷ", "日", "🙂", "\u0301",
+                                                                                       "İ", "ß"]), max_size=30), max_size=6))
+def test_compiled_gram_counts_equal_the_python_path_on_any_text(pieces):
+    from models.features import gram_counts
+
+    _compiled_or_skip()
+    owners = np.zeros(len(pieces), np.int64)
+    assert _same_rows(gram_counts(pieces, owners, 1, 10, 10), gram_counts(pieces, owners, 1, 10, 10, compiled=False))
+
+
+def test_a_lone_surrogate_takes_the_python_path():
+    from models.features import gram_counts
+
+    with pytest.raises(UnicodeEncodeError):  # as hashing it in Python always did
+        gram_counts(["ok \ud800 there"], np.zeros(1, np.int64), 1, 10, 10)

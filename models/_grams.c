@@ -1,0 +1,308 @@
+/*
+ * Hashed word and character n-gram counts, exactly as models/features.py computes them in Python.
+ *
+ * Why C: featurizing a webhook's conversation and the replies guidance checks
+ * creates tens of thousands of short Python strings (every word 1-3-gram, every
+ * char_wb 2-5-gram) only to hash them. Here the same grams are hashed straight
+ * from the text's code points, with the same rules:
+ *
+ * - words: the matches of scikit-learn's token pattern (?u)\b\w[\w']*\b|[!?]{2,}
+ *   (\w and \b as Python's re module defines them in Unicode mode), joined into
+ *   1- to 3-grams with single spaces;
+ * - chars: char_wb 2- to 5-grams of each whitespace-separated token padded with
+ *   one space on each side (str.split() whitespace), a token of n or fewer padded
+ *   characters counting once;
+ * - each gram's UTF-8 bytes hashed with MurmurHash3 x86_32, seed 0, column
+ *   |h| mod n_features (scikit-learn's HashingVectorizer without alternate sign).
+ *
+ * Counts are summed per owner row and returned as CSR arrays (columns sorted and
+ * unique within a row). A text that cannot be encoded as UTF-8 (a lone surrogate)
+ * raises UnicodeEncodeError, as encoding it in Python does; the caller falls back.
+ * tests/models/test_fast_paths.py checks every output against the Python path.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- MurmurHash3 x86_32 (public domain, Austin Appleby), as scikit-learn's murmurhash3_bytes_s32 ---- */
+
+static inline uint32_t rotl32(uint32_t x, int8_t r) { return (x << r) | (x >> (32 - r)); }
+
+static int32_t murmur3_32(const uint8_t *data, Py_ssize_t len, uint32_t seed) {
+    const Py_ssize_t nblocks = len / 4;
+    uint32_t h1 = seed;
+    const uint32_t c1 = 0xcc9e2d51, c2 = 0x1b873593;
+    for (Py_ssize_t i = 0; i < nblocks; i++) {
+        uint32_t k1;
+        memcpy(&k1, data + 4 * i, 4); /* little-endian, as the reference implementation on x86 */
+        k1 *= c1; k1 = rotl32(k1, 15); k1 *= c2;
+        h1 ^= k1; h1 = rotl32(h1, 13); h1 = h1 * 5 + 0xe6546b64;
+    }
+    const uint8_t *tail = data + nblocks * 4;
+    uint32_t k1 = 0;
+    switch (len & 3) {
+        case 3: k1 ^= (uint32_t)tail[2] << 16; /* fall through */
+        case 2: k1 ^= (uint32_t)tail[1] << 8;  /* fall through */
+        case 1: k1 ^= tail[0]; k1 *= c1; k1 = rotl32(k1, 15); k1 *= c2; h1 ^= k1;
+    }
+    h1 ^= (uint32_t)len;
+    h1 ^= h1 >> 16; h1 *= 0x85ebca6b; h1 ^= h1 >> 13; h1 *= 0xc2b2ae35; h1 ^= h1 >> 16;
+    return (int32_t)h1;
+}
+
+static inline int64_t column_of(const uint8_t *bytes, Py_ssize_t len, int64_t n_features) {
+    int64_t h = murmur3_32(bytes, len, 0);
+    return (h < 0 ? -h : h) % n_features;
+}
+
+/* ---- growable buffers ---- */
+
+typedef struct { uint8_t *data; Py_ssize_t len, cap; } Bytes;
+typedef struct { int64_t *data; Py_ssize_t len, cap; } Keys;
+
+static int bytes_reserve(Bytes *b, Py_ssize_t extra) {
+    if (b->len + extra <= b->cap) return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra) cap *= 2;
+    uint8_t *grown = PyMem_Realloc(b->data, cap);
+    if (!grown) { PyErr_NoMemory(); return -1; }
+    b->data = grown; b->cap = cap;
+    return 0;
+}
+
+static int keys_push(Keys *k, int64_t value) {
+    if (k->len == k->cap) {
+        Py_ssize_t cap = k->cap ? 2 * k->cap : 1024;
+        int64_t *grown = PyMem_Realloc(k->data, cap * sizeof(int64_t));
+        if (!grown) { PyErr_NoMemory(); return -1; }
+        k->data = grown; k->cap = cap;
+    }
+    k->data[k->len++] = value;
+    return 0;
+}
+
+/* UTF-8 of one code point; -1 (MemoryError set), or -2 (nothing set) for a surrogate, which UTF-8 cannot hold. */
+static int put_utf8(Bytes *b, Py_UCS4 c) {
+    if (bytes_reserve(b, 4) < 0) return -1;
+    uint8_t *p = b->data + b->len;
+    if (c < 0x80) { p[0] = (uint8_t)c; b->len += 1; }
+    else if (c < 0x800) { p[0] = 0xC0 | (c >> 6); p[1] = 0x80 | (c & 0x3F); b->len += 2; }
+    else if (c < 0x10000) {
+        if (c >= 0xD800 && c <= 0xDFFF) return -2;
+        p[0] = 0xE0 | (c >> 12); p[1] = 0x80 | ((c >> 6) & 0x3F); p[2] = 0x80 | (c & 0x3F); b->len += 3;
+    } else {
+        p[0] = 0xF0 | (c >> 18); p[1] = 0x80 | ((c >> 12) & 0x3F); p[2] = 0x80 | ((c >> 6) & 0x3F);
+        p[3] = 0x80 | (c & 0x3F); b->len += 4;
+    }
+    return 0;
+}
+
+/* \w in Python's re, Unicode mode: SRE_UNI_IS_WORD. */
+static inline int is_word(Py_UCS4 c) { return Py_UNICODE_ISALNUM(c) || c == '_'; }
+
+typedef struct { Py_ssize_t start, end; } Span;
+
+/* The matches of (?u)\b\w[\w']*\b|[!?]{2,} in order, as re.findall finds them. */
+static int word_tokens(const Py_UCS4 *s, Py_ssize_t n, Span **out, Py_ssize_t *count, Py_ssize_t *cap) {
+    Py_ssize_t i = 0;
+    *count = 0;
+    while (i < n) {
+        Py_ssize_t end = -1;
+        if (is_word(s[i]) && (i == 0 || !is_word(s[i - 1]))) {
+            /* [\w']* runs greedily; the match then ends just after its last word character,
+               the only place inside the run where \b holds at the end of the match. */
+            Py_ssize_t j = i + 1, last = i;
+            while (j < n && (is_word(s[j]) || s[j] == '\'')) {
+                if (is_word(s[j])) last = j;
+                j++;
+            }
+            end = last + 1;
+        } else if ((s[i] == '!' || s[i] == '?') && i + 1 < n && (s[i + 1] == '!' || s[i + 1] == '?')) {
+            Py_ssize_t j = i + 2;
+            while (j < n && (s[j] == '!' || s[j] == '?')) j++;
+            end = j;
+        }
+        if (end < 0) { i++; continue; }
+        if (*count == *cap) {
+            Py_ssize_t grown_cap = *cap ? 2 * *cap : 64;
+            Span *grown = PyMem_Realloc(*out, grown_cap * sizeof(Span));
+            if (!grown) { PyErr_NoMemory(); return -1; }
+            *out = grown; *cap = grown_cap;
+        }
+        (*out)[(*count)++] = (Span){i, end};
+        i = end;
+    }
+    return 0;
+}
+
+static int word_grams(const Py_UCS4 *s, const Span *tokens, Py_ssize_t n_tokens, int64_t row, int64_t n_features,
+                      Bytes *buf, Keys *keys) {
+    for (int n = 1; n <= 3; n++) {
+        for (Py_ssize_t i = 0; i + n <= n_tokens; i++) {
+            buf->len = 0;
+            for (int k = 0; k < n; k++) {
+                if (k && put_utf8(buf, ' ') < 0) return -1;
+                for (Py_ssize_t p = tokens[i + k].start; p < tokens[i + k].end; p++) {
+                    int e = put_utf8(buf, s[p]);
+                    if (e) return e;
+                }
+            }
+            if (keys_push(keys, row * n_features + column_of(buf->data, buf->len, n_features)) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* char_wb 2..5-grams of each whitespace-separated token, padded " token ". */
+static int char_grams(const Py_UCS4 *s, Py_ssize_t n, int64_t row, int64_t n_features, Bytes *buf, Keys *keys,
+                      Py_UCS4 **padded, Py_ssize_t *padded_cap) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        while (i < n && Py_UNICODE_ISSPACE(s[i])) i++;
+        if (i >= n) break;
+        Py_ssize_t j = i;
+        while (j < n && !Py_UNICODE_ISSPACE(s[j])) j++;
+        Py_ssize_t w_len = j - i + 2;
+        if (w_len > *padded_cap) {
+            Py_UCS4 *grown = PyMem_Realloc(*padded, w_len * sizeof(Py_UCS4));
+            if (!grown) { PyErr_NoMemory(); return -1; }
+            *padded = grown; *padded_cap = w_len;
+        }
+        Py_UCS4 *w = *padded;
+        w[0] = ' ';
+        memcpy(w + 1, s + i, (j - i) * sizeof(Py_UCS4));
+        w[w_len - 1] = ' ';
+        for (Py_ssize_t size = 2; size <= 5; size++) {
+            Py_ssize_t offset = 0;
+            for (;;) {
+                buf->len = 0;
+                Py_ssize_t stop = offset + size < w_len ? offset + size : w_len;
+                for (Py_ssize_t p = offset; p < stop; p++) {
+                    int e = put_utf8(buf, w[p]);
+                    if (e) return e;
+                }
+                if (keys_push(keys, row * n_features + column_of(buf->data, buf->len, n_features)) < 0) return -1;
+                if (offset + size >= w_len) break;
+                offset++;
+            }
+            if (offset == 0) break; /* a token of `size` or fewer padded characters counts once */
+        }
+        i = j;
+    }
+    return 0;
+}
+
+/* Sort non-negative keys below `limit` in place: LSD radix sort, 11 bits a pass (a few passes, no comparisons). */
+static int radix_sort(Keys *keys, int64_t limit) {
+    enum { BITS = 11, BUCKETS = 1 << BITS };
+    if (keys->len < 2) return 0;
+    int64_t *other = PyMem_Malloc(keys->len * sizeof(int64_t));
+    if (!other) { PyErr_NoMemory(); return -1; }
+    int64_t *from = keys->data, *to = other;
+    for (int shift = 0; shift < 64 && ((limit - 1) >> shift) > 0; shift += BITS) {
+        Py_ssize_t start[BUCKETS] = {0};
+        for (Py_ssize_t i = 0; i < keys->len; i++) start[(from[i] >> shift) & (BUCKETS - 1)]++;
+        Py_ssize_t total = 0;
+        for (int b = 0; b < BUCKETS; b++) { Py_ssize_t count = start[b]; start[b] = total; total += count; }
+        for (Py_ssize_t i = 0; i < keys->len; i++) to[start[(from[i] >> shift) & (BUCKETS - 1)]++] = from[i];
+        int64_t *swap = from; from = to; to = swap;
+    }
+    if (from != keys->data) memcpy(keys->data, from, keys->len * sizeof(int64_t));
+    PyMem_Free(other);
+    return 0;
+}
+
+/* (indptr, indices, data) as bytearrays (writable for numpy): int64, int64, float32; keys are row * n_features + column. */
+static PyObject *csr_of(Keys *keys, Py_ssize_t n_rows, int64_t n_features) {
+    if (radix_sort(keys, (int64_t)n_rows * n_features) < 0) return NULL;
+    Py_ssize_t unique = 0;
+    for (Py_ssize_t i = 0; i < keys->len; i++)
+        if (i == 0 || keys->data[i] != keys->data[i - 1]) unique++;
+    PyObject *indptr = PyByteArray_FromStringAndSize(NULL, (n_rows + 1) * sizeof(int64_t));
+    PyObject *indices = PyByteArray_FromStringAndSize(NULL, unique * sizeof(int64_t));
+    PyObject *data = PyByteArray_FromStringAndSize(NULL, unique * sizeof(float));
+    if (!indptr || !indices || !data) { Py_XDECREF(indptr); Py_XDECREF(indices); Py_XDECREF(data); return NULL; }
+    int64_t *ip = (int64_t *)PyByteArray_AS_STRING(indptr), *ix = (int64_t *)PyByteArray_AS_STRING(indices);
+    float *dx = (float *)PyByteArray_AS_STRING(data);
+    memset(ip, 0, (n_rows + 1) * sizeof(int64_t));
+    Py_ssize_t u = -1;
+    for (Py_ssize_t i = 0; i < keys->len; i++) {
+        int64_t key = keys->data[i];
+        if (i == 0 || key != keys->data[i - 1]) {
+            u++;
+            ix[u] = key % n_features;
+            dx[u] = 0.0f;
+            ip[key / n_features + 1]++;
+        }
+        dx[u] += 1.0f;
+    }
+    for (Py_ssize_t r = 0; r < n_rows; r++) ip[r + 1] += ip[r];
+    return Py_BuildValue("(NNN)", indptr, indices, data);
+}
+
+static PyObject *counts(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *texts, *owners_obj;
+    Py_ssize_t n_rows;
+    long long word_features, char_features;
+    if (!PyArg_ParseTuple(args, "OOnLL", &texts, &owners_obj, &n_rows, &word_features, &char_features)) return NULL;
+    PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
+    if (!seq) return NULL;
+    Py_buffer owners;
+    if (PyObject_GetBuffer(owners_obj, &owners, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) { Py_DECREF(seq); return NULL; }
+    PyObject *result = NULL;
+    Keys words = {0}, chars = {0};
+    Bytes buf = {0};
+    Span *tokens = NULL;
+    Py_ssize_t tokens_cap = 0, n_tokens = 0, padded_cap = 0;
+    Py_UCS4 *padded = NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (owners.itemsize != 8 || owners.len / 8 != n) {
+        PyErr_SetString(PyExc_ValueError, "owners must be one int64 per text");
+        goto done;
+    }
+    const int64_t *owner = (const int64_t *)owners.buf;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *text = PySequence_Fast_GET_ITEM(seq, t);
+        if (!PyUnicode_Check(text)) { PyErr_SetString(PyExc_TypeError, "texts must be str"); goto done; }
+        if (owner[t] < 0 || owner[t] >= n_rows) { PyErr_SetString(PyExc_ValueError, "owner out of range"); goto done; }
+        Py_UCS4 *s = PyUnicode_AsUCS4Copy(text);
+        if (!s) goto done;
+        Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+        int failed = word_tokens(s, len, &tokens, &n_tokens, &tokens_cap) < 0
+                     || word_grams(s, tokens, n_tokens, owner[t], word_features, &buf, &words) != 0
+                     || char_grams(s, len, owner[t], char_features, &buf, &chars, &padded, &padded_cap) != 0;
+        PyMem_Free(s);
+        if (failed) {
+            if (!PyErr_Occurred()) { /* a surrogate: the error encoding the text in Python raises */
+                PyObject *error = PyObject_CallFunction(PyExc_UnicodeEncodeError, "sOnns", "utf-8", text, (Py_ssize_t)0,
+                                                        len, "surrogates not allowed");
+                if (error) { PyErr_SetObject(PyExc_UnicodeEncodeError, error); Py_DECREF(error); }
+            }
+            goto done;
+        }
+    }
+    PyObject *w = csr_of(&words, n_rows, word_features);
+    PyObject *c = w ? csr_of(&chars, n_rows, char_features) : NULL;
+    if (w && c) result = Py_BuildValue("(NN)", w, c);
+    else { Py_XDECREF(w); Py_XDECREF(c); }
+done:
+    PyMem_Free(words.data); PyMem_Free(chars.data); PyMem_Free(buf.data); PyMem_Free(tokens); PyMem_Free(padded);
+    PyBuffer_Release(&owners);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"counts", counts, METH_VARARGS,
+     "counts(texts, owners, n_rows, word_features, char_features) -> ((indptr, indices, data) of words, same of chars)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, .m_name = "_grams", .m_doc = "Hashed n-gram counts (see models/features.py).", .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__grams(void) { return PyModule_Create(&module); }
