@@ -1,7 +1,7 @@
 """A delivered ticket, its customer and its messages, read and written as plain rows.
 
 Every webhook delivery stores one ticket; the ORM's unit of work (identity map,
-flush planning, object state) cost more per delivery than the model's scoring.
+flush planning, object state) cost about as much per delivery as the model's scoring.
 These functions speak SQLAlchemy Core on the session's own connection, inside
 its transaction, and write only what is new or differs from what is stored.
 """
