@@ -149,8 +149,16 @@ def _build() -> dict[tuple[str, ...], int]:
 
 _TABLE = _build()
 # Each word that starts a phrase, with the lengths (ascending) of the phrases it starts: only those are looked up.
-_LENGTHS = {first: tuple(sorted({len(p) for p in _TABLE if p[0] == first and len(p) <= _MAX_WORDS}))
-            for first in {p[0] for p in _TABLE}}
+def _lengths_by_first_word() -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = {}
+    for phrase in _TABLE:
+        found = lengths.setdefault(phrase[0], set())
+        if len(phrase) <= _MAX_WORDS:
+            found.add(len(phrase))
+    return {first: tuple(sorted(found)) for first, found in lengths.items()}
+
+
+_LENGTHS = _lengths_by_first_word()
 
 
 def cue_entries(texts: Sequence[str]) -> tuple[list[int], list[int]]:
