@@ -64,7 +64,7 @@ def store_ticket(session: Session, source: str, ticket: dict, row: Row | None, c
         _update_changed(session, TICKETS, row, values)
     wanted = [message_values(m) for m in ticket["messages"]]
     changed = [{"_id": message.id, **values, "purged_at": None} for message, values in zip(stored, wanted)
-               if message.purged_at is not None or _changed(message, values)]
+               if message.purged_at is not None or _changes(message, values)]
     if changed:
         connection.execute(update(MESSAGES).where(MESSAGES.c.id == bindparam("_id")), changed)
     if len(stored) > len(wanted):  # the delivery has fewer messages than stored: the tail went away
@@ -98,13 +98,14 @@ def _store_customer(session: Session, source: str, requester: dict | None, row: 
 
 def _update_changed(session: Session, table: Any, row: Row, values: dict) -> None:
     """UPDATE a stored row with the values that differ from it; nothing when none does."""
-    changed = {key: value for key, value in values.items() if differs(getattr(row, key), value)}
+    changed = _changes(row, values)
     if changed:
         session.connection().execute(update(table).where(table.c.id == row.id).values(**changed))
 
 
-def _changed(row: Row, values: dict) -> bool:
-    return any(differs(getattr(row, key), value) for key, value in values.items())
+def _changes(row: Row, values: dict) -> dict:
+    """The values that would store differently from the row's."""
+    return {key: value for key, value in values.items() if differs(getattr(row, key), value)}
 
 
 def differs(stored: Any, wanted: Any) -> bool:
