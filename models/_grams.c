@@ -22,6 +22,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,9 +295,252 @@ done:
     return result;
 }
 
+/* ---- sparse rows: merging sentence rows into message rows, and the linear scores of features ---- */
+
+/* A CSR argument: three C-contiguous arrays int64 indptr, int64 indices, float32 data. */
+typedef struct { Py_buffer indptr, indices, data; int held; } Csr;
+
+static int buffer_of(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, char kind, const char *what) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    char format = view->format ? view->format[strlen(view->format) - 1] : 'B';
+    int ok = view->itemsize == itemsize && (kind == 'i' ? (format == 'l' || format == 'q') : format == kind);
+    if (!ok) {
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous %s array", what, kind == 'i' ? "int64" : kind == 'f' ? "float32" : "float64");
+        PyBuffer_Release(view);
+        return -1;
+    }
+    return 0;
+}
+
+static void csr_release(Csr *m) {
+    if (m->held > 2) PyBuffer_Release(&m->data);
+    if (m->held > 1) PyBuffer_Release(&m->indices);
+    if (m->held > 0) PyBuffer_Release(&m->indptr);
+    m->held = 0;
+}
+
+/* Parse (indptr, indices, data) and check that indptr is a valid, non-decreasing pointer into the entries. */
+static int csr_parse(PyObject *obj, Csr *m, const char *what) {
+    PyObject *a, *b, *c;
+    m->held = 0;
+    if (!PyArg_ParseTuple(obj, "OOO", &a, &b, &c)) return -1;
+    if (buffer_of(a, &m->indptr, 8, 'i', what) < 0) return -1;
+    m->held = 1;
+    if (buffer_of(b, &m->indices, 8, 'i', what) < 0) { csr_release(m); return -1; }
+    m->held = 2;
+    if (buffer_of(c, &m->data, 4, 'f', what) < 0) { csr_release(m); return -1; }
+    m->held = 3;
+    Py_ssize_t rows = m->indptr.len / 8 - 1, entries = m->indices.len / 8;
+    const int64_t *ip = m->indptr.buf;
+    int ok = rows >= 0 && m->data.len / 4 == entries && ip[0] == 0 && ip[rows] == entries;
+    for (Py_ssize_t r = 0; ok && r < rows; r++) ok = ip[r] <= ip[r + 1];
+    if (!ok) { PyErr_Format(PyExc_ValueError, "%s is not a valid CSR structure", what); csr_release(m); return -1; }
+    return 0;
+}
+
+static inline Py_ssize_t csr_rows(const Csr *m) { return m->indptr.len / 8 - 1; }
+
+/* merge(rows, bounds) -> (indptr, indices, data): row g of the result adds up rows bounds[g]..bounds[g+1]
+ * (columns sorted and unique within each row, as summed() in features.py gives them). */
+static PyObject *merge(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *rows_obj, *bounds_obj;
+    if (!PyArg_ParseTuple(args, "OO", &rows_obj, &bounds_obj)) return NULL;
+    Csr m;
+    if (csr_parse(rows_obj, &m, "rows") < 0) return NULL;
+    Py_buffer bounds;
+    if (buffer_of(bounds_obj, &bounds, 8, 'i', "bounds") < 0) { csr_release(&m); return NULL; }
+    PyObject *result = NULL, *indptr = NULL, *indices = NULL, *data = NULL;
+    int64_t *acc_col = NULL, *tmp_col = NULL;
+    double *acc_val = NULL, *tmp_val = NULL;
+    const int64_t *ip = m.indptr.buf, *ix = m.indices.buf, *bd = bounds.buf;
+    const float *dx = m.data.buf;
+    Py_ssize_t groups = bounds.len / 8 - 1, n_rows = csr_rows(&m), entries = m.indices.len / 8, longest = 0;
+    int ok = groups >= 0 && bd[0] == 0 && bd[groups] == n_rows;
+    for (Py_ssize_t g = 0; ok && g < groups; g++) {
+        ok = bd[g] <= bd[g + 1];
+        if (ok && ip[bd[g + 1]] - ip[bd[g]] > longest) longest = ip[bd[g + 1]] - ip[bd[g]];
+    }
+    if (!ok) { PyErr_SetString(PyExc_ValueError, "bounds must rise from 0 to the number of rows"); goto done; }
+    acc_col = PyMem_Malloc((longest + 1) * sizeof(int64_t)); tmp_col = PyMem_Malloc((longest + 1) * sizeof(int64_t));
+    acc_val = PyMem_Malloc((longest + 1) * sizeof(double)); tmp_val = PyMem_Malloc((longest + 1) * sizeof(double));
+    indptr = PyByteArray_FromStringAndSize(NULL, (groups + 1) * sizeof(int64_t));
+    indices = PyByteArray_FromStringAndSize(NULL, entries * sizeof(int64_t));
+    data = PyByteArray_FromStringAndSize(NULL, entries * sizeof(float));
+    if (!acc_col || !tmp_col || !acc_val || !tmp_val) { PyErr_NoMemory(); goto done; }
+    if (!indptr || !indices || !data) goto done;
+    int64_t *out_ip = (int64_t *)PyByteArray_AS_STRING(indptr), *out_ix = (int64_t *)PyByteArray_AS_STRING(indices);
+    float *out_dx = (float *)PyByteArray_AS_STRING(data);
+    Py_ssize_t written = 0;
+    out_ip[0] = 0;
+    for (Py_ssize_t g = 0; g < groups; g++) {
+        Py_ssize_t n_acc = 0;
+        for (int64_t r = bd[g]; r < bd[g + 1]; r++) {  /* merge row r into the sorted accumulator */
+            Py_ssize_t i = 0, j = ip[r], n = 0;
+            while (i < n_acc || j < ip[r + 1]) {
+                if (j == ip[r + 1] || (i < n_acc && acc_col[i] < ix[j])) { tmp_col[n] = acc_col[i]; tmp_val[n++] = acc_val[i++]; }
+                else if (i == n_acc || ix[j] < acc_col[i]) { tmp_col[n] = ix[j]; tmp_val[n++] = dx[j++]; }
+                else { tmp_col[n] = acc_col[i]; tmp_val[n++] = acc_val[i++] + dx[j++]; }
+            }
+            int64_t *swap_col = acc_col; acc_col = tmp_col; tmp_col = swap_col;
+            double *swap_val = acc_val; acc_val = tmp_val; tmp_val = swap_val;
+            n_acc = n;
+        }
+        for (Py_ssize_t i = 0; i < n_acc; i++) { out_ix[written] = acc_col[i]; out_dx[written++] = (float)acc_val[i]; }
+        out_ip[g + 1] = written;
+    }
+    if (PyByteArray_Resize(indices, written * sizeof(int64_t)) < 0 || PyByteArray_Resize(data, written * sizeof(float)) < 0)
+        goto done;
+    result = Py_BuildValue("(OOO)", indptr, indices, data);
+done:
+    Py_XDECREF(indptr); Py_XDECREF(indices); Py_XDECREF(data);
+    PyMem_Free(acc_col); PyMem_Free(tmp_col); PyMem_Free(acc_val); PyMem_Free(tmp_val);
+    PyBuffer_Release(&bounds);
+    csr_release(&m);
+    return result;
+}
+
+/* out[k] += a * x[k] in float32, one product and one sum at a time (no fused multiply-add: setup.py turns
+ * contraction off), the order scipy's csr_matvecs adds a row's entries in. */
+static inline void axpy(Py_ssize_t n, float a, const float *x, float *out) {
+    for (Py_ssize_t k = 0; k < n; k++) out[k] += a * x[k];
+}
+
+/* An idf vector: float32 (as TfidfTransformer keeps it when fitted on float32 counts) or float64. */
+typedef struct { Py_buffer view; int wide; } Idf;
+
+static int idf_parse(PyObject *obj, Idf *idf, const char *what) {
+    if (PyObject_GetBuffer(obj, &idf->view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    char format = idf->view.format ? idf->view.format[strlen(idf->view.format) - 1] : 'B';
+    if (!((format == 'f' && idf->view.itemsize == 4) || (format == 'd' && idf->view.itemsize == 8))) {
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous float32 or float64 array", what);
+        PyBuffer_Release(&idf->view);
+        return -1;
+    }
+    idf->wide = format == 'd';
+    return 0;
+}
+
+static inline Py_ssize_t idf_len(const Idf *idf) { return idf->view.len / idf->view.itemsize; }
+
+static inline double idf_at(const Idf *idf, int64_t k) {
+    return idf->wide ? ((const double *)idf->view.buf)[k] : (double)((const float *)idf->view.buf)[k];
+}
+
+/* Sublinear tf-idf of one row with l2 norm, as features._tfidf: float64 arithmetic, float32 result. */
+static void tfidf_row(const Csr *m, Py_ssize_t r, const Idf *idf, double *work, float *out) {
+    const int64_t *ip = m->indptr.buf, *ix = m->indices.buf;
+    const float *dx = m->data.buf;
+    Py_ssize_t n = ip[r + 1] - ip[r];
+    double squares = 0.0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        double v = (log((double)dx[ip[r] + k]) + 1.0) * idf_at(idf, ix[ip[r] + k]);
+        work[k] = v;
+        squares += v * v;
+    }
+    double norm = sqrt(squares);
+    if (norm == 0.0) norm = 1.0;
+    for (Py_ssize_t k = 0; k < n; k++) out[k] = (float)(work[k] / norm);
+}
+
+/* linear(words, chars, cues, rows, agent, word_idf, char_idf, coef, out): out = features @ coef for the chosen rows,
+ * features laid out as MessageFeaturizer._assemble lays them (words, chars, words x agent, words x customer,
+ * role bias, cues x role), each row's entries added in that column order. */
+static PyObject *linear(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *w_obj, *c_obj, *q_obj, *rows_obj, *agent_obj, *widf_obj, *cidf_obj, *coef_obj, *out_obj;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOO", &w_obj, &c_obj, &q_obj, &rows_obj, &agent_obj, &widf_obj, &cidf_obj,
+                          &coef_obj, &out_obj)) return NULL;
+    Csr w = {0}, c = {0}, q = {0};
+    Py_buffer rows = {0}, agent = {0}, coef = {0}, out = {0};
+    Idf widf = {0}, cidf = {0};
+    int held = 0;  /* how many of rows .. out are held */
+    PyObject *result = NULL;
+    double *work = NULL;
+    float *word_values = NULL, *char_values = NULL;
+    if (csr_parse(w_obj, &w, "words") < 0 || csr_parse(c_obj, &c, "chars") < 0 || csr_parse(q_obj, &q, "cues") < 0) goto done;
+    if (buffer_of(rows_obj, &rows, 8, 'i', "rows") < 0) goto done;
+    held = 1;
+    if (buffer_of(agent_obj, &agent, 4, 'f', "agent") < 0) goto done;
+    held = 2;
+    if (idf_parse(widf_obj, &widf, "word_idf") < 0) goto done;
+    held = 3;
+    if (idf_parse(cidf_obj, &cidf, "char_idf") < 0) goto done;
+    held = 4;
+    if (buffer_of(coef_obj, &coef, 4, 'f', "coef") < 0) goto done;
+    held = 5;
+    if (PyObject_GetBuffer(out_obj, &out, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0) goto done;
+    held = 6;
+    Py_ssize_t n_sel = rows.len / 8, n_words = idf_len(&widf), n_chars = idf_len(&cidf);
+    Py_ssize_t n_out = coef.ndim == 2 ? coef.shape[1] : -1, n_features = coef.ndim == 2 ? coef.shape[0] : -1;
+    Py_ssize_t n_cues = (n_features - 3 * n_words - n_chars - 2) / 2;
+    if (n_out < 1 || n_cues < 0 || n_features != 3 * n_words + n_chars + 2 + 2 * n_cues) {
+        PyErr_SetString(PyExc_ValueError, "coef must be (3 x word features + char features + 2 + 2 x cues) x outputs");
+        goto done;
+    }
+    if (out.itemsize != 4 || out.len != n_sel * n_out * 4 || agent.len / 4 != n_sel) {
+        PyErr_SetString(PyExc_ValueError, "out must be float32 rows x outputs, and agent one value per row");
+        goto done;
+    }
+    const int64_t *sel = rows.buf;
+    Py_ssize_t n_rows = csr_rows(&w), longest = 1;
+    if (csr_rows(&c) != n_rows || csr_rows(&q) != n_rows) { PyErr_SetString(PyExc_ValueError, "words, chars and cues must have the same rows"); goto done; }
+    for (Py_ssize_t i = 0; i < n_sel; i++) {
+        if (sel[i] < 0 || sel[i] >= n_rows) { PyErr_SetString(PyExc_ValueError, "row out of range"); goto done; }
+        const int64_t *wp = w.indptr.buf, *cp = c.indptr.buf;
+        if (wp[sel[i] + 1] - wp[sel[i]] > longest) longest = wp[sel[i] + 1] - wp[sel[i]];
+        if (cp[sel[i] + 1] - cp[sel[i]] > longest) longest = cp[sel[i] + 1] - cp[sel[i]];
+    }
+    const Csr *blocks[3] = {&w, &c, &q};
+    const int64_t limits[3] = {n_words, n_chars, n_cues};
+    for (int b = 0; b < 3; b++) {
+        const int64_t *ix = blocks[b]->indices.buf;
+        for (Py_ssize_t e = 0; e < blocks[b]->indices.len / 8; e++)
+            if (ix[e] < 0 || ix[e] >= limits[b]) { PyErr_SetString(PyExc_ValueError, "column out of range"); goto done; }
+    }
+    work = PyMem_Malloc(longest * sizeof(double));
+    word_values = PyMem_Malloc(longest * sizeof(float));
+    char_values = PyMem_Malloc(longest * sizeof(float));
+    if (!work || !word_values || !char_values) { PyErr_NoMemory(); goto done; }
+    const float *x = coef.buf, *role = agent.buf;
+    float *y = out.buf;
+    for (Py_ssize_t i = 0; i < n_sel; i++) {
+        Py_ssize_t r = sel[i];
+        int64_t customer = role[i] == 0.0f;
+        float *yi = y + i * n_out;
+        for (Py_ssize_t k = 0; k < n_out; k++) yi[k] = 0.0f;
+        const int64_t *wp = w.indptr.buf, *wx = w.indices.buf, *cp = c.indptr.buf, *cx = c.indices.buf;
+        const int64_t *qp = q.indptr.buf, *qx = q.indices.buf;
+        const float *qd = q.data.buf;
+        Py_ssize_t nw = wp[r + 1] - wp[r], nc = cp[r + 1] - cp[r];
+        tfidf_row(&w, r, &widf, work, word_values);
+        for (Py_ssize_t k = 0; k < nw; k++) axpy(n_out, word_values[k], x + wx[wp[r] + k] * n_out, yi);
+        tfidf_row(&c, r, &cidf, work, char_values);
+        for (Py_ssize_t k = 0; k < nc; k++) axpy(n_out, char_values[k], x + (n_words + cx[cp[r] + k]) * n_out, yi);
+        int64_t crossed = n_words + n_chars + customer * n_words;
+        for (Py_ssize_t k = 0; k < nw; k++) axpy(n_out, word_values[k], x + (crossed + wx[wp[r] + k]) * n_out, yi);
+        axpy(n_out, 1.0f, x + (3 * n_words + n_chars + customer) * n_out, yi);
+        int64_t cue_base = 3 * n_words + n_chars + 2 + customer * n_cues;
+        for (Py_ssize_t k = qp[r]; k < qp[r + 1]; k++) axpy(n_out, log1pf(qd[k]), x + (cue_base + qx[k]) * n_out, yi);
+    }
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyMem_Free(work); PyMem_Free(word_values); PyMem_Free(char_values);
+    if (held > 5) PyBuffer_Release(&out);
+    if (held > 4) PyBuffer_Release(&coef);
+    if (held > 3) PyBuffer_Release(&cidf.view);
+    if (held > 2) PyBuffer_Release(&widf.view);
+    if (held > 1) PyBuffer_Release(&agent);
+    if (held > 0) PyBuffer_Release(&rows);
+    csr_release(&w); csr_release(&c); csr_release(&q);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"counts", counts, METH_VARARGS,
      "counts(texts, owners, n_rows, word_features, char_features) -> ((indptr, indices, data) of words, same of chars)"},
+    {"merge", merge, METH_VARARGS, "merge((indptr, indices, data), bounds) -> the rows of each group added up"},
+    {"linear", linear, METH_VARARGS,
+     "linear(words, chars, cues, rows, agent, word_idf, char_idf, coef, out) -> None; out = features of rows @ coef"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -110,7 +110,11 @@ class MultiOutputCalibrated(BaseEstimator, ClassifierMixin):
 
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities per output (calibrated for the labels)."""
-        z = self.decision_function(X)
+        return self.proba_of_product(X @ self.coef_)
+
+    def proba_of_product(self, product: np.ndarray) -> np.ndarray:
+        """Probabilities from X @ coef_ computed elsewhere (MessageFeaturizer.linear skips building X)."""
+        z = np.asarray(product, dtype=np.float64) + self.intercept_
         return _sigmoid(self.platt_[:, 0] * z + self.platt_[:, 1])
 
 

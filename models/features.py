@@ -104,8 +104,13 @@ class SegmentCounts:
     owners: np.ndarray
     agent: np.ndarray
 
-    def per_message(self, counts: Rows, n_cols: int) -> Rows:
-        """Counts of whole messages: the sums of their sentences' counts."""
+    def per_message(self, counts: Rows, n_cols: int, compiled: bool = True) -> Rows:
+        """Counts of whole messages: the sums of their sentences' counts (a message's sentences are consecutive)."""
+        if compiled and _grams is not None:
+            bounds = np.zeros(len(self.agent) + 1, np.int64)
+            np.cumsum(np.bincount(self.owners, minlength=len(self.agent)), out=bounds[1:])
+            return Rows(*(np.frombuffer(a, dtype) for a, dtype in
+                          zip(_grams.merge(counts, bounds), (np.int64, np.int64, np.float32))))
         return summed(self.owners[counts.row_ids()], counts.indices, len(self.agent), n_cols, counts.data)
 
 
@@ -314,6 +319,13 @@ class MessageFeaturizer(BaseEstimator, TransformerMixin):
         owners = np.repeat(np.arange(len(texts)), [len(segs) for segs in segment_lists])
         return self._assemble(*self._counts(flat, owners, len(texts)), _agent(roles))
 
+    def linear(self, texts: Sequence[str], roles: Sequence[str], coef: np.ndarray) -> np.ndarray:
+        """features(texts, roles) @ coef, without building the feature matrix (see `_product`)."""
+        segment_lists = [segments_of(t) for t in texts]
+        flat = [clean(seg) for segs in segment_lists for seg in segs]
+        owners = np.repeat(np.arange(len(texts)), [len(segs) for segs in segment_lists])
+        return self._product(*self._counts(flat, owners, len(texts)), _agent(roles), coef)
+
     def count(self, segment_lists: Sequence[Sequence[str]], roles: Sequence[str]) -> SegmentCounts:
         """Hash every sentence once; messages and sentences are both built from this."""
         flat = [clean(seg) for segs in segment_lists for seg in segs]
@@ -336,6 +348,36 @@ class MessageFeaturizer(BaseEstimator, TransformerMixin):
         """Features of the chosen sentences (indices into the flat sentence list)."""
         return self._assemble(counts.words.take(rows), counts.chars.take(rows), counts.cues.take(rows),
                               counts.agent[counts.owners[rows]])
+
+    def message_linear(self, counts: SegmentCounts, coef: np.ndarray) -> np.ndarray:
+        """message_features(counts) @ coef."""
+        return self._product(counts.per_message(counts.words, 2 ** self.word_bits),
+                             counts.per_message(counts.chars, 2 ** self.char_bits),
+                             counts.per_message(counts.cues, len(GROUPS)), counts.agent, coef)
+
+    def sentence_linear(self, counts: SegmentCounts, rows: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        """sentence_features(counts, rows) @ coef."""
+        rows = np.asarray(rows, np.int64)
+        return self._product(counts.words, counts.chars, counts.cues, counts.agent[counts.owners[rows]], coef, rows)
+
+    def _product(self, w: Rows, c: Rows, cues: Rows, agent: np.ndarray, coef: np.ndarray,
+                 rows: np.ndarray | None = None, compiled: bool = True) -> np.ndarray:
+        """_assemble(...)[rows] @ coef as float32, one row per chosen row (all rows when None).
+
+        Scoring needs only this product, and building the scipy matrix for it (concatenating,
+        sorting and checking index arrays) cost more than the arithmetic. models/_grams.c adds
+        each row's entries in the matrix's column order, in float32, as scipy's product does,
+        so the numbers are the same (tests/models/test_fast_paths.py compares them).
+        """
+        if rows is None:
+            rows = np.arange(w.n_rows, dtype=np.int64)
+        if compiled and _grams is not None:
+            out = np.empty((len(rows), coef.shape[1]), np.float32)
+            _grams.linear(w, c, cues, rows, np.ascontiguousarray(agent, np.float32), self.word_tfidf_.idf_,
+                          self.char_tfidf_.idf_, np.ascontiguousarray(coef, np.float32), out)
+            return out
+        X = self._assemble(w.take(rows), c.take(rows), cues.take(rows), agent)
+        return np.asarray(X @ coef, dtype=np.float32)
 
     def _assemble(self, w: Rows, c: Rows, cues: Rows, agent: np.ndarray) -> sp.csr_matrix:
         """Features: words, chars, words x agent, words x customer, role bias, cues x role.

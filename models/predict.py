@@ -74,8 +74,9 @@ class Analyzer:
         """Probabilities (rows x OUTPUTS) for raw texts; no quote or language handling."""
         if not texts:
             return np.zeros((0, len(OUTPUTS)))
-        # The pipeline's steps called directly, skipping Pipeline's routing and transform's output wrapper.
-        return self._outputs.predict_proba(self._features.features(list(texts), list(roles)))
+        # The pipeline's steps called directly, skipping Pipeline's routing, transform's output wrapper
+        # and the feature matrix itself (only its product with the coefficients is needed).
+        return self._outputs.proba_of_product(self._features.linear(list(texts), list(roles), self._outputs.coef_))
 
     def analyze(self, ticket: dict) -> dict:
         """Analyse one normalized ticket (see models.ticket.load_ticket)."""
@@ -130,13 +131,14 @@ class Analyzer:
         if not flat:
             return
         counts = self._features.count([[m.body[s:e] for s, e in m.sentences] for m in flat], [m.role for m in flat])
-        for m, p in zip(flat, self._outputs.predict_proba(self._features.message_features(counts))):
+        outputs = self._outputs
+        for m, p in zip(flat, outputs.proba_of_product(self._features.message_linear(counts, outputs.coef_))):
             m.probs = p
         first = np.concatenate([[0], np.cumsum([len(m.sentences) for m in flat])])
         needed = [i for i, m in enumerate(flat) if self._flagged(m) and len(m.sentences) > 1]
         if needed:
             rows = np.concatenate([np.arange(first[i], first[i + 1]) for i in needed])
-            probs = self._outputs.predict_proba(self._features.sentence_features(counts, rows))
+            probs = outputs.proba_of_product(self._features.sentence_linear(counts, rows, outputs.coef_))
             offset = 0
             for i in needed:
                 n = len(flat[i].sentences)

@@ -32,7 +32,8 @@ class ReferenceCounts:
 
 
 class ReferenceFeatures:
-    """The featurizer's methods (features, count, message_features, sentence_features) the straightforward way."""
+    """The featurizer's methods (features, count, message_features, sentence_features and their products with
+    coefficients) the straightforward way."""
 
     def __init__(self, featurizer: MessageFeaturizer):
         self.featurizer = featurizer
@@ -60,6 +61,18 @@ class ReferenceFeatures:
         """Features of the chosen sentences."""
         return self._assemble(counts.words[rows], counts.chars[rows], counts.cues[rows],
                               counts.agent[counts.owners[rows]])
+
+    def linear(self, texts: Sequence[str], roles: Sequence[str], coef: np.ndarray) -> np.ndarray:
+        """features(texts, roles) @ coef, with scipy's product."""
+        return np.asarray(self.features(texts, roles) @ coef, dtype=np.float32)
+
+    def message_linear(self, counts: ReferenceCounts, coef: np.ndarray) -> np.ndarray:
+        """message_features(counts) @ coef."""
+        return np.asarray(self.message_features(counts) @ coef, dtype=np.float32)
+
+    def sentence_linear(self, counts: ReferenceCounts, rows: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        """sentence_features(counts, rows) @ coef."""
+        return np.asarray(self.sentence_features(counts, rows) @ coef, dtype=np.float32)
 
     def _assemble(self, w: sp.csr_matrix, c: sp.csr_matrix, cues: sp.csr_matrix, agent: np.ndarray) -> sp.csr_matrix:
         """Words, chars, words x agent, words x customer, role bias, cues x role, from COO triplets."""

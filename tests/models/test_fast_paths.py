@@ -208,3 +208,73 @@ def test_a_lone_surrogate_takes_the_python_path():
 
     with pytest.raises(UnicodeEncodeError):  # as hashing it in Python always did
         gram_counts(["ok \ud800 there"], np.zeros(1, np.int64), 1, 10, 10)
+
+
+def _sentence_counts(analyzer, texts):
+    segments, roles = [segments_of(t) for t, _ in texts], [r for _, r in texts]
+    return analyzer._features.count(segments, roles)
+
+
+def test_compiled_merge_equals_summing_sentences(analyzer, texts):
+    """Message rows (the sums of their consecutive sentence rows) the same from C as from numpy."""
+    _compiled_or_skip()
+    counts = _sentence_counts(analyzer, texts)
+    for part, n_cols in ((counts.words, 2 ** 17), (counts.chars, 2 ** 17), (counts.cues, 50)):
+        assert _same_rows([counts.per_message(part, n_cols)], [counts.per_message(part, n_cols, compiled=False)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.lists(st.integers(0, 30), max_size=12), max_size=5), max_size=6))
+def test_compiled_merge_on_any_rows(groups):
+    """Any groups of rows, empty rows and empty groups included."""
+    from models.features import SegmentCounts, summed
+
+    _compiled_or_skip()
+    entries = [(r, col) for r, row in enumerate(row for group in groups for row in group) for col in row]
+    n_sentences = sum(len(group) for group in groups)
+    rows = summed([r for r, _ in entries], [c for _, c in entries], n_sentences, 31)
+    owners = np.repeat(np.arange(len(groups)), [len(group) for group in groups])
+    counts = SegmentCounts(rows, rows, rows, owners, np.zeros(len(groups), np.float32))
+    assert _same_rows([counts.per_message(rows, 31)], [counts.per_message(rows, 31, compiled=False)])
+
+
+def test_compiled_product_equals_the_matrix_product(analyzer, texts):
+    """The scores' product without the matrix: the same float32 numbers as scipy's, messages and sentences."""
+    _compiled_or_skip()
+    featurizer, coef = analyzer._features, analyzer._outputs.coef_
+    batch, roles = [t for t, _ in texts], [r for _, r in texts]
+    assert np.array_equal(featurizer.linear(batch, roles, coef), np.asarray(featurizer.features(batch, roles) @ coef))
+    counts = _sentence_counts(analyzer, texts[:300])
+    assert np.array_equal(featurizer.message_linear(counts, coef), np.asarray(featurizer.message_features(counts) @ coef))
+    rows = np.arange(0, len(counts.owners), 2)
+    assert np.array_equal(featurizer.sentence_linear(counts, rows, coef),
+                          np.asarray(featurizer.sentence_features(counts, rows) @ coef))
+    parts = (counts.words, counts.chars, counts.cues, counts.agent[counts.owners[rows]], coef, rows)
+    assert np.array_equal(featurizer._product(*parts), featurizer._product(*parts, compiled=False))
+
+
+def test_compiled_product_refuses_arrays_of_the_wrong_shape_or_type(analyzer):
+    """Bad arguments raise Python errors, never read out of bounds."""
+    from models import features
+
+    _compiled_or_skip()
+    featurizer, coef = analyzer._features, analyzer._outputs.coef_
+    counts = featurizer.count([["you should have read the email"]], ["agent"])
+    w, c, q = counts.words, counts.chars, counts.cues
+    idf_w, idf_c = featurizer.word_tfidf_.idf_, featurizer.char_tfidf_.idf_
+    one, agent, out = np.zeros(1, np.int64), np.ones(1, np.float32), np.empty((1, coef.shape[1]), np.float32)
+    assert features._grams.linear(w, c, q, one, agent, idf_w, idf_c, coef, out) is None
+    bad = [
+        ((w, c, q, np.array([1]), agent, idf_w, idf_c, coef, out), ValueError),  # row out of range
+        ((w, c, q, one, agent, idf_w, idf_c, coef[:-1], out), ValueError),  # coef of another layout
+        ((w, c, q, one, agent, idf_w, idf_c, coef, out[:, :2]), (ValueError, BufferError)),  # out of another shape
+        ((w, c, q, one, agent.astype(np.float64), idf_w, idf_c, coef, out), TypeError),
+        ((w, c, q, one, agent, idf_w.astype(np.int32), idf_c, coef, out), TypeError),
+        ((type(w)(w.indptr, w.indices + 2 ** 17, w.data), c, q, one, agent, idf_w, idf_c, coef, out), ValueError),
+        ((type(w)(w.indptr[::-1].copy(), w.indices, w.data), c, q, one, agent, idf_w, idf_c, coef, out), ValueError),
+    ]
+    for args, error in bad:
+        with pytest.raises(error):
+            features._grams.linear(*args)
+    with pytest.raises(ValueError):
+        features._grams.merge(w, np.array([0, 5], np.int64))
