@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .cues import _MAX_WORDS, _TABLE, _TOKEN, GROUPS
-from .features import MessageFeaturizer, _tfidf, clean, segments_of
+from .features import _DIGITS, _EMAIL, _HANDLE, _REPEAT, _URL, MessageFeaturizer, _tfidf, clean, segments_of
 
 
 @dataclass
@@ -112,3 +112,13 @@ def cue_counts(texts: Sequence[str]) -> sp.csr_matrix:
                 if group is not None:
                     counts[r, group] += 1
     return counts.tocsr()
+
+
+def reference_clean(text: str) -> str:
+    """features.clean with every substitution run, as it was before it skipped the ones that cannot match."""
+    text = _URL.sub(" xxurl ", text)
+    text = _EMAIL.sub(" xxemail ", text)
+    text = _HANDLE.sub(" xxhandle ", text)
+    text = _DIGITS.sub("0", text)
+    text = _REPEAT.sub(r"\1\1\1", text)
+    return text.lower().replace("’", "'")

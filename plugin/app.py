@@ -16,6 +16,7 @@ from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from .config import load_settings
+from .json_responses import OrjsonProvider
 from .services import init_app
 
 log = logging.getLogger("trustdesk")
@@ -24,6 +25,7 @@ log = logging.getLogger("trustdesk")
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the service; `test_config` holds settings overrides (and Flask's TESTING)."""
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)
     test_config = dict(test_config or {})
     testing = test_config.pop("TESTING", False)
     settings = load_settings(overrides=test_config)

@@ -46,7 +46,15 @@ def _child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's arbiter an
 
 
 def run(bind: str, workers: int) -> None:
-    """Serve until stopped."""
+    """Serve until stopped.
+
+    The language detector is loaded here, before gunicorn forks: loaded lazily, it
+    cost each worker's first message that needs it half a second (a latency spike
+    under load), and loaded before the fork its arrays are shared by all workers.
+    """
+    from models.language import warm_up
+
+    warm_up()
     # Our app writes one JSON access line per request, so gunicorn's own access log stays off.
     # gunicorn's control socket is one fixed path per user: two services on one machine would
     # fight over it, and we have no use for it.

@@ -278,3 +278,19 @@ def test_compiled_product_refuses_arrays_of_the_wrong_shape_or_type(analyzer):
             features._grams.linear(*args)
     with pytest.raises(ValueError):
         features._grams.merge(w, np.array([0, 5], np.int64))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["http", "https://", "www.", "x.co", "@", "@bob", "a@b.co", "bob", " ", "\n", ".", "-",
+                                 "4", "٣", "!!!!", "’", "É", "_", "ww", "w."]), max_size=14))
+def test_clean_equals_every_substitution_run(pieces):
+    from models.reference import reference_clean
+
+    text = "".join(pieces)
+    assert clean(text) == reference_clean(text)
+
+
+def test_clean_equals_every_substitution_run_on_the_texts(texts):
+    from models.reference import reference_clean
+
+    assert all(clean(t) == reference_clean(t) for t, _ in texts)

@@ -122,3 +122,16 @@ def test_a_worker_leaves_what_it_loaded_at_start_out_of_garbage_collection(tmp_p
         assert app.name and gc.get_freeze_count() > 10_000  # the model and the app, frozen once
     finally:
         gc.unfreeze()
+
+
+def test_the_language_detector_is_loaded_before_gunicorn_forks_its_workers(tmp_path, monkeypatch):
+    """Loaded lazily, each worker's first message that needs it would wait half a second for it."""
+    from models import language
+    from plugin import server
+
+    monkeypatch.setenv("TRUSTDESK_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setattr(language, "_identifier", None)
+    loaded_at_start = []
+    monkeypatch.setattr(server._Server, "run", lambda self: loaded_at_start.append(language._identifier is not None))
+    server.run("127.0.0.1:0", 1)
+    assert loaded_at_start == [True]
