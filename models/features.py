@@ -375,15 +375,15 @@ class MessageFeaturizer(BaseEstimator, TransformerMixin):
         each row's entries in the matrix's column order, in float32, as scipy's product does,
         so the numbers are the same (tests/models/test_fast_paths.py compares them).
         """
-        if rows is None:
-            rows = np.arange(w.n_rows, dtype=np.int64)
         if compiled and _grams is not None:
+            rows = np.arange(w.n_rows, dtype=np.int64) if rows is None else rows
             out = np.empty((len(rows), coef.shape[1]), np.float32)
             _grams.linear(w, c, cues, rows, np.ascontiguousarray(agent, np.float32), self.word_tfidf_.idf_,
                           self.char_tfidf_.idf_, np.ascontiguousarray(coef, np.float32), out)
             return out
-        X = self._assemble(w.take(rows), c.take(rows), cues.take(rows), agent)
-        return np.asarray(X @ coef, dtype=np.float32)
+        if rows is not None:
+            w, c, cues = w.take(rows), c.take(rows), cues.take(rows)
+        return np.asarray(self._assemble(w, c, cues, agent) @ coef, dtype=np.float32)
 
     def _assemble(self, w: Rows, c: Rows, cues: Rows, agent: np.ndarray) -> sp.csr_matrix:
         """Features: words, chars, words x agent, words x customer, role bias, cues x role.
