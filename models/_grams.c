@@ -1,5 +1,6 @@
 /*
- * Hashed word and character n-gram counts, exactly as models/features.py computes them in Python.
+ * Hashed word and character n-gram counts, and the linear scores of their features, exactly as
+ * models/features.py computes them in Python.
  *
  * Why C: featurizing a webhook's conversation and the replies guidance checks
  * creates tens of thousands of short Python strings (every word 1-3-gram, every
@@ -18,6 +19,12 @@
  * Counts are summed per owner row and returned as CSR arrays (columns sorted and
  * unique within a row). A text that cannot be encoded as UTF-8 (a lone surrogate)
  * raises UnicodeEncodeError, as encoding it in Python does; the caller falls back.
+ *
+ * merge() adds sentence rows up into message rows, and linear() computes the
+ * scores' product (features @ coefficients) from the counts without building the
+ * feature matrix: tf-idf, the role crossing and the cue groups laid out as
+ * MessageFeaturizer._assemble lays them, each row's entries added in column order
+ * in float32, as scipy's sparse product adds them, so the scores are the same.
  * tests/models/test_fast_paths.py checks every output against the Python path.
  */
 #define PY_SSIZE_T_CLEAN
@@ -357,7 +364,7 @@ static PyObject *merge(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_ssize_t groups = bounds.len / 8 - 1, n_rows = csr_rows(&m), entries = m.indices.len / 8, longest = 0;
     int ok = groups >= 0 && bd[0] == 0 && bd[groups] == n_rows;
     for (Py_ssize_t g = 0; ok && g < groups; g++) {
-        ok = bd[g] <= bd[g + 1];
+        ok = bd[g] <= bd[g + 1] && bd[g + 1] <= n_rows;  /* checked before bd[g + 1] indexes indptr */
         if (ok && ip[bd[g + 1]] - ip[bd[g]] > longest) longest = ip[bd[g + 1]] - ip[bd[g]];
     }
     if (!ok) { PyErr_SetString(PyExc_ValueError, "bounds must rise from 0 to the number of rows"); goto done; }

@@ -41,7 +41,7 @@ def clean(text: str) -> str:
     """Normalise a text for features: placeholders for links, handles and numbers.
 
     Most sentences hold no link and no "@": a substring test every match needs
-    skips those passes (models/reference.clean runs them all; a test compares).
+    skips those passes (models.reference.reference_clean runs them all; a test compares).
     """
     if "http" in text or "www." in text:
         text = _URL.sub(" xxurl ", text)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import typing as t
 
 import orjson
-from flask.json.provider import DefaultJSONProvider, _default
+from flask.json.provider import DefaultJSONProvider
 
 _OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
             | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
@@ -33,6 +33,6 @@ class OrjsonProvider(DefaultJSONProvider):
 
     def _encode(self, obj: t.Any, indent: bool) -> bytes:
         try:
-            return orjson.dumps(obj, default=_default, option=_OPTIONS | (orjson.OPT_INDENT_2 if indent else 0))
+            return orjson.dumps(obj, default=self.default, option=_OPTIONS | (orjson.OPT_INDENT_2 if indent else 0))
         except TypeError:
             return self.dumps(obj, **({"indent": 2} if indent else {"separators": (",", ":")})).encode()

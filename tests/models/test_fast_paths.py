@@ -276,8 +276,9 @@ def test_compiled_product_refuses_arrays_of_the_wrong_shape_or_type(analyzer):
     for args, error in bad:
         with pytest.raises(error):
             features._grams.linear(*args)
-    with pytest.raises(ValueError):
-        features._grams.merge(w, np.array([0, 5], np.int64))
+    for bounds in ([0, 5], [0, 100, 1], [1, 1], [], [0, -3, 1]):
+        with pytest.raises(ValueError):
+            features._grams.merge(w, np.array(bounds, np.int64))
 
 
 @settings(max_examples=500, deadline=None)
