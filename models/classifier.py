@@ -22,6 +22,10 @@ from .features import MessageFeaturizer
 
 OUTPUTS = LABELS + tuple(f"kind:{k}" for k in KINDS)
 CALIBRATED = LABELS  # kinds are only ranked, never thresholded by users
+# A kind says which way an escalating message escalates, so each kind's regression learns
+# from the rows that escalate only: P(kind | escalation). Learnt from every row, each kind
+# also learnt "escalates at all", and any threat ("third time I'm writing") lit up every kind.
+GIVEN = {OUTPUTS.index(f"kind:{k}"): OUTPUTS.index("escalation") for k in KINDS}
 N_JOBS = 2  # the machines we target have two cores
 
 
@@ -39,6 +43,9 @@ def _fit_platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 class MultiOutputCalibrated(BaseEstimator, ClassifierMixin):
     """One logistic regression per output; the labels are calibrated out of fold.
+
+    A kind's regression learns from the rows that escalate only (GIVEN): its
+    score is the kind given that the message escalates.
 
     After `fit`, `oof_proba_` holds calibrated out-of-fold probabilities for the
     calibrated outputs: the held-out data on which default thresholds are chosen.
@@ -67,14 +74,15 @@ class MultiOutputCalibrated(BaseEstimator, ClassifierMixin):
         groups = groups if groups is not None else np.arange(X.shape[0])
         splits = list(GroupKFold(n_splits=self.folds).split(X, Y[:, 0], groups))
         n_out = Y.shape[1]
-        two_class = [len(np.unique(Y[:, j])) == 2 for j in range(n_out)]
+        given = {j: np.flatnonzero(Y[:, c] == 1) for j, c in GIVEN.items() if j < n_out}
+        two_class = [len(np.unique(Y[given.get(j, slice(None)), j])) == 2 for j in range(n_out)]
         # Every fit is independent: run them in worker processes. Not threads: liblinear
         # draws from the C library's global random state, so parallel threads would make
         # training irreproducible.
         tasks = [(j, None) for j in range(n_out) if two_class[j]]
         tasks += [(j, k) for j in range(len(CALIBRATED)) if two_class[j] for k in range(len(splits))]
         fitted = Parallel(n_jobs=N_JOBS)(
-            delayed(self._fit_one)(X, Y[:, j], weight, None if k is None else splits[k][0]) for j, k in tasks)
+            delayed(self._fit_one)(X, Y[:, j], weight, given.get(j) if k is None else splits[k][0]) for j, k in tasks)
         models = dict(zip(tasks, fitted))
         self.platt_ = np.tile([1.0, 0.0], (n_out, 1))
         self.oof_proba_ = np.full((X.shape[0], n_out), np.nan)

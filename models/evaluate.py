@@ -19,7 +19,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import brier_score_loss, cohen_kappa_score, confusion_matrix, roc_auc_score
 
 from . import store
-from .corpus import DATA_DIR, LABELS, Example, load_messages, load_tickets, message_files, ticket_files
+from .corpus import DATA_DIR, KINDS, LABELS, Example, load_messages, load_tickets, message_files, ticket_files
 from .lexicon import lexicon_scores
 from .predict import PUBLIC_NAMES, Analyzer
 from .text import own_text
@@ -81,7 +81,8 @@ def evaluate_examples(analyzer: Analyzer, examples: list[Example]) -> dict[str, 
     """Model and lexicon metrics per label, overall and per slice, on labelled messages."""
     results = score_messages(analyzer, [e.text for e in examples], [e.role for e in examples])
     lexicon = [lexicon_scores(own_text(e.text), e.role) for e in examples]
-    out: dict[str, Any] = {"abstained": sum(r["abstained"] for r in results), "labels": {}, "slices": {}}
+    out: dict[str, Any] = {"abstained": sum(r["abstained"] for r in results), "labels": {}, "slices": {},
+                           "kinds": kind_metrics([e.kinds for e in examples], results)}
     for internal in LABELS:
         name = PUBLIC_NAMES[internal]
         y = np.array([e.labels[internal] for e in examples])
@@ -126,6 +127,32 @@ def span_hit_rate(examples: list[Example], results: list[dict], internal: str, n
     return round(hits / total, 3) if total else None
 
 
+def kind_metrics(true_kinds: Sequence[Sequence[str]], results: list[dict]) -> dict[str, Any]:
+    """How well the kinds shown on flagged escalating messages match their labelled kinds.
+
+    Only messages that truly escalate and were flagged count: there the product
+    names kinds, and a wrong kind sends a team lead after the wrong threat.
+    Micro precision and recall over (message, kind) pairs, the share of messages
+    whose kinds are exactly right, and precision and recall per kind.
+    """
+    pairs = [(set(kinds), {k["kind"] for k in r["escalation_kinds"]})
+             for kinds, r in zip(true_kinds, results) if kinds and "escalation_risk" in r["flags"]]
+
+    def pr(true_pos: int, shown: int, labelled: int) -> dict[str, Any]:
+        precision = true_pos / shown if shown else 0.0
+        recall = true_pos / labelled if labelled else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3)}
+
+    per_kind = {kind: {"labelled": sum(kind in t for t, _ in pairs),
+                       **pr(sum(kind in t and kind in p for t, p in pairs), sum(kind in p for _, p in pairs),
+                            sum(kind in t for t, _ in pairs))} for kind in KINDS}
+    return {"messages": len(pairs),
+            "exact": round(sum(t == p for t, p in pairs) / len(pairs), 3) if pairs else None,
+            **pr(sum(len(t & p) for t, p in pairs), sum(len(p) for _, p in pairs), sum(len(t) for t, _ in pairs)),
+            "per_kind": per_kind}
+
+
 def evaluate_tickets(analyzer: Analyzer, tickets: list[dict]) -> dict[str, Any]:
     """Ticket-level escalation on labelled tickets."""
     from .ticket import load_ticket
@@ -149,6 +176,7 @@ def evaluate_heldout(objects: dict, manifest: dict, data_dir: Path = DATA_DIR) -
     tickets = evaluate_tickets(analyzer, held_tickets) if held_tickets else {}
     summary = {name: {"model": _short(m["model"]) | {"brier": m["model"]["brier"]},
                       "lexicon": _short(m["lexicon"])} for name, m in messages["labels"].items()}
+    summary["kinds"] = {k: v for k, v in messages["kinds"].items() if k != "per_kind"}
     if tickets:
         summary["ticket_escalation_risk"] = _short(tickets["escalation_risk"]) | {"brier": tickets["escalation_risk"]["brier"]}
     return {"summary": summary, "messages": messages, "tickets": tickets}
@@ -191,6 +219,7 @@ def evaluate_gold(analyzer: Analyzer, shared: Path) -> dict[str, Any]:
             idx = [i for i, g in enumerate(rows) if g["source"] == source]
             entry[source] = _short(binary_metrics(y[idx], p[idx], analyzer.thresholds[name]))
         out["labels"][name] = entry
+    out["kinds"] = kind_metrics([g.get("kinds") or [] for g in rows], results)
     out["agreement"] = annotator_agreement(gold)
     return out
 
@@ -279,6 +308,9 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  {name:<16} n={mm['n']:<5} pos={mm['positives']:<5} {mm['precision']:.3f} {mm['recall']:.3f} "
                      f"{mm['f1']:.3f} {mm['roc_auc'] or 0:.3f} {mm['brier']:.3f} | {lx['precision']:.3f} {lx['recall']:.3f} "
                      f"{lx['f1']:.3f}   spans hit {m['span_hit_rate']}")
+    kinds = report["messages"].get("kinds")
+    if kinds and kinds["messages"]:
+        lines.append(f"  {_kind_line(kinds)}")
     if report.get("tickets"):
         t = report["tickets"]["escalation_risk"]
         lines.append(f"  ticket escalation n={t['n']} pos={t['positives']} P={t['precision']} R={t['recall']} "
@@ -301,9 +333,16 @@ def format_report(report: dict[str, Any]) -> str:
                 mm = m["model"]
                 lines.append(f"  {name:<16} pos={mm['positives']:<4} P={mm['precision']} R={mm['recall']} F1={mm['f1']} "
                              f"AUC={mm['roc_auc']} Brier={mm['brier']} ECE={mm['ece']} | lexicon F1={m['lexicon']['f1']}")
+            if gold.get("kinds") and gold["kinds"]["messages"]:
+                lines.append(f"  {_kind_line(gold['kinds'])}")
             if gold.get("agreement"):
                 lines.append(f"  annotator agreement (Cohen's kappa): {json.dumps(gold['agreement'])}")
             lines.append(f"  complaints-xci: {json.dumps(real['xci'])}")
             lines.append(f"  politeness (construct check): {json.dumps(real['politeness'])}")
     return "\n".join(lines)
 
+
+
+def _kind_line(kinds: dict[str, Any]) -> str:
+    return (f"kinds on flagged escalating messages (n={kinds['messages']}): exact {kinds['exact']} "
+            f"P={kinds['precision']} R={kinds['recall']} F1={kinds['f1']}")

@@ -197,7 +197,7 @@ class Analyzer:
             kinds = [max(KIND_INDEX, key=lambda k: m.probs[KIND_INDEX[k]])]
         out = []
         for kind in kinds:
-            k = int(np.argmax(m.sentence_probs[:, KIND_INDEX[kind]]))
+            k = int(np.argmax(_shown(m.sentence_probs, kind)))
             s, e = m.sentences[k]
             out.append({"kind": kind, "evidence": m.body[s:e], "start": s, "end": e})
         return out
@@ -242,9 +242,11 @@ class Analyzer:
     @staticmethod
     def _signal(m: _Message) -> escalation.MessageSignal:
         p = m.probs
+        escalates = float(p[LABEL_INDEX["escalation_risk"]])
         return escalation.MessageSignal(
             role=m.role, blame=float(p[LABEL_INDEX["blame"]]), deflection=float(p[LABEL_INDEX["deflection"]]),
-            escalation=float(p[LABEL_INDEX["escalation_risk"]]), repeat_contact=float(p[KIND_INDEX["repeat_contact"]]),
+            # Kinds are P(kind | escalation) (see classifier.GIVEN): the message's own repeat-contact signal is both.
+            escalation=escalates, repeat_contact=escalates * float(p[KIND_INDEX["repeat_contact"]]),
             created_at=m.created_at,
         )
 
@@ -267,9 +269,18 @@ class Analyzer:
             return {}
         m = max(customers, key=lambda c: c.probs[LABEL_INDEX["escalation_risk"]])
         kind = max(KIND_INDEX, key=lambda k: m.probs[KIND_INDEX[k]])
-        k = int(np.argmax(self._sentence_probs(m)[:, KIND_INDEX[kind]]))
+        k = int(np.argmax(_shown(self._sentence_probs(m), kind)))
         s, e = m.sentences[k]
         return {kind: {"kind": kind, "evidence": m.body[s:e], "message_index": m.index}}
+
+
+def _shown(probs: np.ndarray, kind: str) -> np.ndarray:
+    """How strongly each row (a sentence) shows a kind: it escalates, and escalates that way.
+
+    Kind scores are given escalation (classifier.GIVEN); a calm sentence may score high
+    on a kind, and must not become the kind's evidence.
+    """
+    return probs[:, LABEL_INDEX["escalation_risk"]] * probs[:, KIND_INDEX[kind]]
 
 
 def _repeated(features: dict[str, float]) -> bool:

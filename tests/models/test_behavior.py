@@ -82,6 +82,24 @@ def test_escalation_kinds(classify_one, body, kind):
 
 
 @pytest.mark.parametrize(
+    "body, kinds",
+    [
+        ("This is the third time I'm writing about this order and nobody has answered.", {"repeat_contact"}),
+        ("I want to speak to your supervisor right now.", {"manager"}),
+        ("I'm leaving a one-star review on Trustpilot and telling everyone on Facebook.", {"public"}),
+        ("I've reported you to the consumer ombudsman.", {"legal"}),
+        ("Close my account today please, I'm taking my business elsewhere.", {"churn"}),
+        ("I've called five times now about the same refund. Get me a manager.", {"manager", "repeat_contact"}),
+    ],
+)
+def test_escalation_kinds_name_only_the_threats_made(classify_one, body, kinds):
+    """A repeat contact is not also a public, legal and manager threat (kinds are learnt given escalation)."""
+    result = classify_one(body)
+    assert "escalation_risk" in result["flags"]
+    assert {k["kind"] for k in result["escalation_kinds"]} == kinds
+
+
+@pytest.mark.parametrize(
     "body",
     [
         "This update is terrible, how do I roll back to the old version?",
@@ -111,3 +129,14 @@ def test_ticket_history_raises_escalation(analyzer):
     assert repeated["scores"]["escalation_risk"] > calm["scores"]["escalation_risk"]
     assert "escalation_risk" in repeated["flags"] and "escalation_risk" not in calm["flags"]
     assert "repeat_contact" in {k["kind"] for k in repeated["escalation_kinds"]}
+
+
+def test_a_calm_message_carries_no_repeat_contact_signal(analyzer):
+    """The ticket model reads each message's repeat-contact signal: the message must escalate, and that way."""
+    context = analyzer.context(load_ticket({"id": "1", "messages": [
+        {"author_role": "customer", "body": "Thanks, that fixed it. Have a good weekend!"},
+        {"author_role": "customer", "body": "This is the third time I'm writing about this order and nobody has answered."},
+    ]}))
+    calm, repeated = context.signals
+    assert calm.repeat_contact <= calm.escalation < 0.2
+    assert repeated.repeat_contact > 0.5
