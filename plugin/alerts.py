@@ -38,6 +38,14 @@ class AlertFailed(RuntimeError):
     """At least one channel failed; raised so the queue retries the job."""
 
 
+class NoSuchAlert(LookupError):
+    """No alert has that id."""
+
+
+class NotFailed(RuntimeError):
+    """The alert is pending or sent: only a failed one is sent again by hand."""
+
+
 def alert_level(analysis: dict[str, Any], guidance: dict[str, Any] | None) -> str | None:
     """The alert level of an analysis: "high" when guidance says high risk or escalation is flagged, else None."""
     if (guidance or {}).get("risk") == HIGH or "escalation_risk" in (analysis.get("flags") or []):
@@ -154,8 +162,27 @@ def check(services: Any, ticket_id: int) -> int | None:
         return claim(session, ticket_id, level)
 
 
-def register(queue: Huey, services: Callable[[], Any]) -> Callable[[int], object]:
-    """Register the alert jobs on the queue; returns the task to enqueue with a ticket's id after its analysis."""
+def retry(services: Any, alert_id: int) -> None:
+    """Send a failed alert again (its channels that failed), after the queue's own attempts ran out.
+
+    The queue retries a send for a few minutes; a mail server or chat webhook down
+    for longer leaves the alert failed until an admin sends it again here.
+    NoSuchAlert or NotFailed otherwise.
+    """
+    with services.sessions.begin() as session:
+        row = session.get(AlertSent, alert_id)
+        if row is None:
+            raise NoSuchAlert(f"no alert with id {alert_id}")
+        if row.status != "failed":
+            raise NotFailed(f"alert {alert_id} is {row.status}, not failed")
+        row.status = "pending"
+    if services.send_alert_task is not None:
+        services.send_alert_task(alert_id)
+
+
+def register(queue: Huey, services: Callable[[], Any]) -> tuple[Callable[[int], object], Callable[[int], object]]:
+    """Register the alert jobs on the queue: (the task to enqueue with a ticket's id after its analysis,
+    the task that sends one alert)."""
 
     @queue.task(retries=SEND_RETRIES, retry_delay=SEND_RETRY_DELAY, name="send_alert")
     def send_alert_task(alert_id: int) -> None:
@@ -171,7 +198,7 @@ def register(queue: Huey, services: Callable[[], Any]) -> Callable[[int], object
 
         compare_latest(s, ticket_id)
 
-    return after_analysis_task
+    return after_analysis_task, send_alert_task
 
 
 def after_analysis(services: Any, ticket_id: int) -> None:
@@ -194,10 +221,12 @@ def after_analysis(services: Any, ticket_id: int) -> None:
         log.exception("could not queue the follow-ups of ticket %s", ticket_id)
 
 
-def recent(session: Session, limit: int = 20) -> list[dict[str, Any]]:
-    """The latest alerts, for the integrations page."""
-    rows = session.execute(select(AlertSent, Ticket.source, Ticket.external_id).join(Ticket, Ticket.id == AlertSent.ticket_id)
-                           .order_by(AlertSent.id.desc()).limit(limit)).all()
+def recent(session: Session, limit: int = 20, status: str | None = None) -> list[dict[str, Any]]:
+    """The latest alerts (only those in `status` when given), newest first."""
+    query = select(AlertSent, Ticket.source, Ticket.external_id).join(Ticket, Ticket.id == AlertSent.ticket_id)
+    if status is not None:
+        query = query.where(AlertSent.status == status)
+    rows = session.execute(query.order_by(AlertSent.id.desc()).limit(limit)).all()
     return [{"id": a.id, "ticket": f"{source}/{external}", "source": source, "external_id": external, "level": a.level,
              "status": a.status, "channels": a.channels, "attempts": a.attempts, "created_at": a.created_at}
             for a, source, external in rows]

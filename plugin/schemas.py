@@ -300,6 +300,39 @@ class RetryResponse(Schema):
     status = fields.String()
 
 
+class AlertsQuery(Schema):
+    """GET /admin/alerts query string."""
+
+    status = fields.String(load_default=None, validate=validate.OneOf(("pending", "sent", "failed")))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class AlertSchema(Schema):
+    """A lead alert: its ticket, level, state and each channel's outcome."""
+
+    id = fields.Integer()
+    source = fields.String()
+    external_id = fields.String()
+    level = fields.String()
+    status = fields.String()
+    channels = fields.Dict(keys=fields.String(), values=fields.String())
+    attempts = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class AlertsResponse(Schema):
+    """Lead alerts, newest first."""
+
+    alerts = fields.List(fields.Nested(AlertSchema))
+
+
+class AlertRetryResponse(Schema):
+    """A failed alert queued to be sent again."""
+
+    id = fields.Integer()
+    status = fields.String()
+
+
 class CustomerExportResponse(Schema):
     """Everything stored about one customer."""
 

@@ -39,6 +39,7 @@ class Services:
     write_back_task: Callable[[str, str], object] | None = None
     live: Any = None  # plugin.runtime.Live: follows settings and model activations
     after_analysis_task: Callable[[int], object] | None = None  # plugin.alerts: lead alerts and shadow model
+    send_alert_task: Callable[[int], object] | None = None  # plugin.alerts: send one lead alert
 
 
 def adapter_settings(settings: Settings) -> Mapping[str, str]:
@@ -71,7 +72,7 @@ def build(settings: Settings) -> Services:
     built.write_back_task = register(built.queue, lambda: built)
     from . import alerts
 
-    built.after_analysis_task = alerts.register(built.queue, lambda: built)
+    built.after_analysis_task, built.send_alert_task = alerts.register(built.queue, lambda: built)
     return built
 
 

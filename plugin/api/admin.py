@@ -1,13 +1,15 @@
-"""Admin endpoints: thresholds and partner names, model versions, dead write-backs, customer export and erase.
+"""Admin endpoints: thresholds and partner names, model versions, dead write-backs, failed lead alerts,
+customer export and erase.
 
 Every change is written to the audit log with the calling token's name.
 """
 
 from __future__ import annotations
 
-from .. import jobs, privacy, runtime, versions
-from ..schemas import (CustomerExportResponse, DeadJobsResponse, EraseResponse, ModelsResponse, PartnersRequest,
-                       PartnersResponse, RetryResponse, ThresholdsRequest, ThresholdsResponse)
+from .. import alerts, jobs, privacy, runtime, versions
+from ..schemas import (AlertRetryResponse, AlertsQuery, AlertsResponse, CustomerExportResponse, DeadJobsResponse,
+                       EraseResponse, ModelsResponse, PartnersRequest, PartnersResponse, RetryResponse, ThresholdsRequest,
+                       ThresholdsResponse)
 from ..services import services
 from ..storage import AuditEntry
 from . import ApiError, actor, bp, endpoint
@@ -140,6 +142,30 @@ def retry_job(job_id: int):
     with s.sessions.begin() as session:
         session.add(AuditEntry(actor=actor(), action="job.retry", detail={"job_id": job_id}))
     return {"id": job_id, "status": "pending"}
+
+
+@bp.get("/admin/alerts")
+@endpoint("admin", query=AlertsQuery, response=AlertsResponse, errors=(422,))
+def list_alerts(params: dict):
+    """Lead alerts, newest first (?status=failed for those the queue gave up on)."""
+    with services().sessions() as session:
+        return {"alerts": alerts.recent(session, params["limit"], params["status"])}
+
+
+@bp.post("/admin/alerts/<int:alert_id>/retry")
+@endpoint("admin", response=AlertRetryResponse, status=202, errors=(404, 409))
+def retry_alert(alert_id: int):
+    """Send a failed lead alert again, on the channels that failed (404: no such alert; 409: it is not failed)."""
+    s = services()
+    try:
+        alerts.retry(s, alert_id)
+    except alerts.NoSuchAlert as exc:
+        raise ApiError(404, "not found", str(exc)) from None
+    except alerts.NotFailed as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    with s.sessions.begin() as session:
+        session.add(AuditEntry(actor=actor(), action="alert.retry", detail={"alert_id": alert_id}))
+    return {"id": alert_id, "status": "pending"}
 
 
 @bp.get("/admin/customers/<source>/<customer_id>/export")

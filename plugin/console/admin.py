@@ -223,5 +223,19 @@ def retry_job(job_id: int):
     return redirect(url_for("console_admin.integrations"))
 
 
+@bp.post("/integrations/alerts/<int:alert_id>/retry")
+def retry_alert(alert_id: int):
+    """Send a failed lead alert again, on the channels that failed (audited)."""
+    try:
+        alerts.retry(services(), alert_id)
+    except alerts.NoSuchAlert as exc:
+        abort(404, str(exc))
+    except alerts.NotFailed as exc:
+        abort(409, str(exc))
+    _audit("alert.retry", {"alert_id": alert_id})
+    flash(f"Alert {alert_id} queued to be sent again.", "info")
+    return redirect(url_for("console_admin.integrations"))
+
+
 # Registered by plugin/console/__init__.py, in this order.
 BLUEPRINTS = [trends_bp, bp, models_bp]

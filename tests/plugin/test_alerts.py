@@ -151,3 +151,44 @@ def test_the_send_job_retries_on_failure(tmp_path):
         with services().sessions() as session:
             row = session.scalars(select(AlertSent)).one()
             assert row.status == "failed" and row.attempts == 1
+
+
+@responses.activate
+def test_an_alert_that_ran_out_of_attempts_is_sent_again_by_an_admin(tmp_path):
+    """The queue gives up after a few minutes; an admin sends the alert again once the webhook is back."""
+    from plugin import tokens
+    from plugin.storage import AuditEntry
+
+    responses.post(HOOK, status=503)
+    app = make_app(tmp_path, alert_webhook_url=HOOK)
+    client = app.test_client()
+    with app.app_context():
+        with services().sessions.begin() as session:
+            admin, agent = tokens.create(session, "ops", "admin"), tokens.create(session, "desk", "agent")
+        deliver(app, RISKY)
+        deliver(app, CALM)
+        run_queued()
+        auth = {"Authorization": f"Bearer {admin}"}
+        listed = client.get("/api/v1/admin/alerts?status=failed", headers=auth).json["alerts"]
+        assert [(a["external_id"], a["status"], a["attempts"]) for a in listed] == [("T-9", "failed", 1)]
+        alert_id = listed[0]["id"]
+        assert listed[0]["channels"]["webhook"].startswith("failed: HTTPError")
+        assert client.get("/api/v1/admin/alerts?status=lost", headers=auth).status_code == 422
+        assert client.post(f"/api/v1/admin/alerts/{alert_id}/retry", headers={"Authorization": f"Bearer {agent}"}).status_code == 403
+
+        queue = services().queue
+        while queue.dequeue() is not None:  # the queue's own retries, dropped: as if they had all run out
+            pass
+        queue.storage.flush_schedule()
+        responses.replace(responses.POST, HOOK, status=200)
+        retried = client.post(f"/api/v1/admin/alerts/{alert_id}/retry", headers=auth)
+        assert retried.status_code == 202 and retried.json == {"id": alert_id, "status": "pending"}
+        assert client.post(f"/api/v1/admin/alerts/{alert_id}/retry", headers=auth).status_code == 409  # pending now
+        assert run_queued() == 1
+        sent = client.get("/api/v1/admin/alerts", headers=auth).json["alerts"]
+        assert [(a["status"], a["channels"], a["attempts"]) for a in sent] == [("sent", {"webhook": "sent"}, 2)]
+        assert client.post(f"/api/v1/admin/alerts/{alert_id}/retry", headers=auth).status_code == 409  # sent
+        assert client.post("/api/v1/admin/alerts/99999/retry", headers=auth).status_code == 404
+        with services().sessions() as session:
+            assert session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "alert.retry")).all() == [
+                {"alert_id": alert_id}]

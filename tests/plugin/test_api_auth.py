@@ -18,6 +18,8 @@ ENDPOINTS = [
     ("POST", "/api/v1/admin/models/rollback", "admin", None),
     ("GET", "/api/v1/admin/jobs/dead", "admin", None),
     ("POST", "/api/v1/admin/jobs/1/retry", "admin", None),
+    ("GET", "/api/v1/admin/alerts", "admin", None),
+    ("POST", "/api/v1/admin/alerts/1/retry", "admin", None),
     ("GET", "/api/v1/admin/customers/generic/c-88/export", "admin", None),
     ("DELETE", "/api/v1/admin/customers/generic/c-88", "admin", None),
 ]

@@ -52,6 +52,7 @@ def test_bad_thresholds_are_400(app, form, message):
     ("post", "/console/admin/models/rollback", {}, 409),
     ("post", "/console/admin/models/shadow", {"version": "td1-nope"}, 404),
     ("post", "/console/admin/integrations/jobs/999/retry", {}, 404),
+    ("post", "/console/admin/integrations/alerts/999/retry", {}, 404),
     ("get", "/console/admin/models/runs/999.json", None, 404),
     ("get", "/console/trends?weeks=0", None, 400),
 ])
@@ -78,3 +79,30 @@ def test_a_partner_list_is_saved_and_audited(app):
     assert response.status_code == 302
     assert "Acme Travel\nZippy" in client.get("/console/admin/partners").text
     assert client.post("/console/admin/partners", data={"names": "x" * 101, "csrf_token": client.csrf}).status_code == 400
+
+
+def test_a_failed_alert_is_sent_again_from_the_integrations_page(app):
+    from sqlalchemy import select
+
+    from plugin.storage import AlertSent, AuditEntry, Ticket
+
+    with app.app_context(), services().sessions.begin() as session:
+        ticket = Ticket(source="generic", external_id="T-alert")
+        session.add(ticket)
+        session.flush()
+        failed = AlertSent(ticket_id=ticket.id, level="high", status="failed", attempts=6,
+                           channels={"webhook": "failed: ConnectionError: refused"})
+        session.add(failed)
+        session.flush()
+        failed_id = failed.id
+    client = signed_in(app, "ada")
+    page = client.get("/console/admin/integrations").text
+    assert f'action="/console/admin/integrations/alerts/{failed_id}/retry"' in page and "Send generic/T-alert again" in page
+    assert client.post(f"/console/admin/integrations/alerts/{failed_id}/retry").status_code == 400  # no CSRF token
+    response = client.post(f"/console/admin/integrations/alerts/{failed_id}/retry", data={"csrf_token": client.csrf})
+    assert response.status_code == 302
+    with app.app_context(), services().sessions() as session:
+        assert session.get(AlertSent, failed_id).status == "pending"
+        assert {"alert_id": failed_id} in session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "alert.retry")).all()
+    again = client.post(f"/console/admin/integrations/alerts/{failed_id}/retry", data={"csrf_token": client.csrf})
+    assert again.status_code == 409

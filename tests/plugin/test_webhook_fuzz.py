@@ -99,6 +99,7 @@ API_ROUTES = [
     ("GET", "/api/v1/admin/thresholds"), ("PUT", "/api/v1/admin/thresholds"), ("GET", "/api/v1/admin/partners"),
     ("PUT", "/api/v1/admin/partners"), ("GET", "/api/v1/admin/models"), ("POST", "/api/v1/admin/models/{ticket}/activate"),
     ("POST", "/api/v1/admin/models/rollback"), ("GET", "/api/v1/admin/jobs/dead"), ("POST", "/api/v1/admin/jobs/{ticket}/retry"),
+    ("GET", "/api/v1/admin/alerts"), ("POST", "/api/v1/admin/alerts/{ticket}/retry"),
     ("GET", "/api/v1/admin/customers/{source}/{ticket}/export"), ("POST", "/api/v1/analyze"),
     ("GET", "/openapi.json"), ("GET", "/docs"),
 ]
