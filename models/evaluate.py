@@ -342,7 +342,6 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-
 def _kind_line(kinds: dict[str, Any]) -> str:
     return (f"kinds on flagged escalating messages (n={kinds['messages']}): exact {kinds['exact']} "
             f"P={kinds['precision']} R={kinds['recall']} F1={kinds['f1']}")

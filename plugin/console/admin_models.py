@@ -11,7 +11,8 @@ from .auth import current_user, error_pages, role_required
 
 bp = Blueprint("console_models", __name__, url_prefix="/console/admin/models")
 error_pages(bp)
-METRIC_LABELS = ("blame", "deflection", "escalation_risk", "ticket_escalation_risk")
+# The columns of the versions table; "kinds" are the escalation kinds shown on flagged escalating messages.
+METRIC_LABELS = ("blame", "deflection", "escalation_risk", "ticket_escalation_risk", "kinds")
 
 
 @bp.before_request

@@ -106,3 +106,14 @@ def test_a_failed_alert_is_sent_again_from_the_integrations_page(app):
         assert {"alert_id": failed_id} in session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "alert.retry")).all()
     again = client.post(f"/console/admin/integrations/alerts/{failed_id}/retry", data={"csrf_token": client.csrf})
     assert again.status_code == 409
+
+
+def test_the_versions_table_shows_how_well_each_model_names_escalation_kinds(app):
+    import json
+
+    from models import store
+
+    kinds = json.loads((store.DEFAULT_MODEL_DIR / "manifest.json").read_text())["metrics"]["kinds"]
+    page = signed_in(app, "ada").get("/console/admin/models/").text
+    assert '<th scope="col">kinds</th>' in page
+    assert f"{kinds['precision']:.2f} / {kinds['recall']:.2f} / <strong>{kinds['f1']:.2f}</strong>" in page
