@@ -72,11 +72,16 @@ def guide(ticket: dict, analysis: dict, ctx: Context) -> dict[str, Any]:
 def rank_playbooks(playbooks: list[Playbook], ticket: dict, analysis: dict, partners: list[str]) -> list[tuple[float, Playbook]]:
     """Playbooks by fit to this ticket, best first (ties keep file order).
 
-    Topic (trigger phrases, by their content words) counts most; escalation kinds
-    count more for playbooks that name few kinds (a specific match); label flags
-    only break ties, since most situations involve them.
+    Topic (trigger phrases, by their content words) counts most, read in what the
+    customer wrote (in every message when the customer wrote none: an agent's "was
+    charged $412.50" beside "two kids" is no double charge); escalation kinds count
+    more for playbooks that name few kinds (a specific match). Label flags and a
+    partner's name only add to a playbook that fits by topic or kind, since most
+    situations involve them: a bank-payment reply is no answer to a car booking.
+    The general playbook comes last while fewer fit than suggestions are shown.
     """
-    words = conversation_words(" ".join(m["body"] for m in ticket["messages"]))
+    customer = [m["body"] for m in ticket["messages"] if m["author_role"] == "customer"]
+    words = conversation_words(" ".join(customer or [m["body"] for m in ticket["messages"]]))
     groups = [pb.triggers["phrases"] for pb in playbooks]
     fits = iter(index_of(tuple(p for phrases in groups for p in phrases)).fits(words))
     flags = set(analysis["flags"]) | {f for m in analysis["messages"] for f in m["flags"]}
@@ -87,11 +92,13 @@ def rank_playbooks(playbooks: list[Playbook], ticket: dict, analysis: dict, part
         fit = sum(next(fits) for _ in t["phrases"])
         if t["kinds"]:
             fit += 3.0 * len(kinds & set(t["kinds"])) / len(t["kinds"]) ** 0.5
-        fit += 0.5 * len(flags & set(t["labels"]))
-        fit += 1.0 if t["partner_named"] and partners else 0.0
-        scored.append((round(fit, 3), pb))
+        if fit > 0:
+            fit += 0.5 * len(flags & set(t["labels"])) + (1.0 if t["partner_named"] and partners else 0.0)
+            scored.append((round(fit, 3), pb))
     scored.sort(key=lambda item: -item[0])
-    return [item for item in scored if item[0] > 0] or [item for item in scored if item[1].id == "general"]
+    if len(scored) < MAX_SUGGESTIONS and not any(pb.id == "general" for _, pb in scored):
+        scored += [(0.0, pb) for pb in playbooks if pb.id == "general"]
+    return scored
 
 
 def fill_slots(ticket: dict, partners: list[str]) -> dict[str, str | None]:

@@ -263,12 +263,18 @@ class Analyzer:
         return [kinds[k] for k in KINDS if k in kinds]
 
     def _strongest_kind(self, msgs: list[_Message]) -> dict[str, dict]:
-        """The most likely kind in the customer message most at risk (when no message was flagged)."""
+        """The kind a customer message most likely shows, when no message was flagged, if it more likely than not does.
+
+        The ticket may be at risk from its trajectory alone (waits, our own deflections):
+        then no message threatens anything, and naming a kind would put words in the
+        customer's mouth ("the customer mentions a chargeback").
+        """
         customers = [m for m in msgs if m.probs is not None and m.role == "customer"]
         if not customers:
             return {}
-        m = max(customers, key=lambda c: c.probs[LABEL_INDEX["escalation_risk"]])
-        kind = max(KIND_INDEX, key=lambda k: m.probs[KIND_INDEX[k]])
+        m, kind = max(((c, k) for c in customers for k in KIND_INDEX), key=lambda ck: _shown(ck[0].probs[None], ck[1])[0])
+        if _shown(m.probs[None], kind)[0] < KIND_THRESHOLD:
+            return {}
         k = int(np.argmax(_shown(self._sentence_probs(m), kind)))
         s, e = m.sentences[k]
         return {kind: {"kind": kind, "evidence": m.body[s:e], "message_index": m.index}}
