@@ -9,7 +9,7 @@ replaced by the next one, and `verification` says what was skipped and why.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from models.predict import LABEL_INDEX, Analyzer
@@ -18,7 +18,7 @@ from models.text import own_text
 from . import facts as fact_tools
 from .llm import ChatBackend, LLMError
 from .partners import recognise
-from .phrases import conversation_words, index_of
+from .phrases import conversation_words, index_of, phrase_fit
 from .playbooks import SLOTS, Playbook
 from .rewrite import apply, draft_texts, invented_claims, plan_changes
 from .scoring import Scorer, Scores
@@ -26,7 +26,10 @@ from .summary import advice_for, reasons_for, risk_level, summarise
 
 MAX_SUGGESTIONS = 3
 # Order, booking and case numbers: upper-case codes with digits, or runs of 4+ digits.
-_REFERENCE = re.compile(r"#?\b(?=[A-Z0-9-]*\d)(?:[A-Z0-9]+-)*[A-Z0-9]{4,}\b|#\d{3,}")
+# An order or booking number: "#88231", or a token of capitals and digits with a digit, hyphenated ("4471-22",
+# whole: the last part may be short) or of four characters or more; an ISO date is not one.
+_REFERENCE = re.compile(r"#\d{3,}\b|(?<![\w-])(?!\d{4}-\d{2}-\d{2}\b)(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]{4,})"
+                        r"(?:[A-Z0-9]+(?:-[A-Z0-9]+)+|[A-Z0-9]{4,})\b")
 _SLOT = re.compile(r"\{(" + "|".join(SLOTS) + r")\}")
 
 
@@ -72,13 +75,15 @@ def guide(ticket: dict, analysis: dict, ctx: Context) -> dict[str, Any]:
 def rank_playbooks(playbooks: list[Playbook], ticket: dict, analysis: dict, partners: list[str]) -> list[tuple[float, Playbook]]:
     """Playbooks by fit to this ticket, best first (ties keep file order).
 
-    Topic (trigger phrases, by their content words) counts most, read in what the
-    customer wrote (in every message when the customer wrote none: an agent's "was
-    charged $412.50" beside "two kids" is no double charge); escalation kinds count
-    more for playbooks that name few kinds (a specific match). Label flags and a
-    partner's name only add to a playbook that fits by topic or kind, since most
-    situations involve them: a bank-payment reply is no answer to a car booking.
-    The general playbook comes last while fewer fit than suggestions are shown.
+    A playbook fits by its topic: its trigger phrases, by their content words, read in
+    what the customer wrote (in every message when the customer wrote none: an agent's
+    "was charged $412.50" beside "two kids" is no double charge). Escalation kinds,
+    label flags and a partner's name only add to a playbook that fits so, since many
+    playbooks name them: a threatened chargeback makes no double-charge ticket an
+    account takeover, and a bank-payment reply is no answer to a car booking. Kinds
+    count more for playbooks that name few (a specific match); flags break ties. The
+    general playbook comes last while fewer fit than suggestions are shown. Within a
+    playbook, the replies written for the customer's situation come first.
     """
     customer = [m["body"] for m in ticket["messages"] if m["author_role"] == "customer"]
     words = conversation_words(" ".join(customer or [m["body"] for m in ticket["messages"]]))
@@ -90,15 +95,24 @@ def rank_playbooks(playbooks: list[Playbook], ticket: dict, analysis: dict, part
     for pb in playbooks:
         t = pb.triggers
         fit = sum(next(fits) for _ in t["phrases"])
-        if t["kinds"]:
-            fit += 3.0 * len(kinds & set(t["kinds"])) / len(t["kinds"]) ** 0.5
         if fit > 0:
+            if t["kinds"]:
+                fit += 3.0 * len(kinds & set(t["kinds"])) / len(t["kinds"]) ** 0.5
             fit += 0.5 * len(flags & set(t["labels"])) + (1.0 if t["partner_named"] and partners else 0.0)
-            scored.append((round(fit, 3), pb))
+            scored.append((round(fit, 3), _replies_for(pb, words)))
     scored.sort(key=lambda item: -item[0])
     if len(scored) < MAX_SUGGESTIONS and not any(pb.id == "general" for _, pb in scored):
         scored += [(0.0, pb) for pb in playbooks if pb.id == "general"]
     return scored
+
+
+def _replies_for(pb: Playbook, words: set[str]) -> Playbook:
+    """The playbook with the replies written for this situation (their `when` phrases fit) first, else as filed."""
+    fitting = [any(phrase_fit(p, words) for p in reply.get("when", ())) for reply in pb.replies]
+    if not any(fitting) or fitting[:sum(fitting)] == [True] * sum(fitting):
+        return pb  # already in that order
+    return replace(pb, replies=tuple(r for r, f in zip(pb.replies, fitting) if f)
+                   + tuple(r for r, f in zip(pb.replies, fitting) if not f))
 
 
 def fill_slots(ticket: dict, partners: list[str]) -> dict[str, str | None]:

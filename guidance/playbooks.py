@@ -66,6 +66,9 @@ class ReplySchema(Schema):
 
     text = fields.String(required=True, validate=[validate.Length(min=20), _check_slots])
     to_confirm = fields.List(fields.String(validate=validate.Length(min=3)), load_default=list)
+    # The situation this reply is written for ("arrived damaged" or "never arrived"): a reply whose
+    # phrases fit the customer's words is offered before the playbook's others.
+    when = fields.List(fields.String(validate=validate.Length(min=2)), load_default=list)
 
     @validates_schema
     def _placeholders_explained(self, data: dict, **kwargs: Any) -> None:

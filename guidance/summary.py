@@ -64,11 +64,13 @@ def summarise(ticket: dict, analysis: dict, partners: list[str], playbook: Playb
     count = _contact_count(ticket)
     days = _days(ticket)
     topic = playbook.title[0].lower() + playbook.title[1:] if playbook and playbook.id != "general" else "this issue"
-    first = f"{_ORDINAL.get(count, f'{count}th')} contact" + (f" in {days:.0f} days" if days else "") + f" about {topic}"
+    kinds = [k["kind"] for k in analysis["escalation_kinds"]]
+    # One message that says "third time writing" is no first contact, though no history came with it.
+    which = "repeat" if count == 1 and "repeat_contact" in kinds else _ORDINAL.get(count, f"{count}th")
+    first = f"{which} contact" + (f" in {days:.0f} days" if days else "") + f" about {topic}"
     if partners:
         first += f" (involving {', '.join(partners[:2])})"
     parts = [first]
-    kinds = [k["kind"] for k in analysis["escalation_kinds"]]
     if kinds:
         parts.append("the customer " + " and ".join(_KIND_WORDS[k] for k in kinds))
     if analysis["customer"].get("blame") is not None and "blame" in _customer_flags(analysis):

@@ -29,6 +29,8 @@ def test_shipped_playbooks_cover_many_situations():
          "[[replies]]\ntext = 'Hi {customer_name}, we are on it and will update you.'\n", "must equal the file name"),
         ("id = 'broken'\ntitle = 'Title'\nstance = 'We own it, always.'\ncolour = 'blue'\n[triggers]\n[[advice]]\nkind = 'do'\n"
          "text = 'Do it well'\n[[replies]]\ntext = 'Hi {customer_name}, we are on it and will update you.'\n", "colour"),
+        ("id = 'broken'\ntitle = 'Title'\nstance = 'We own it, always.'\n[triggers]\n[[advice]]\nkind = 'do'\ntext = 'Do it well'\n"
+         "[[replies]]\ntext = 'Hi {customer_name}, we are on it and will update you.'\nwhen = 'lost'\n", "replies.0.when"),
     ],
 )
 def test_a_bad_file_is_named_and_nothing_loads(tmp_path, text, problem):
