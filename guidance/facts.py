@@ -70,12 +70,14 @@ def extract(text: str, partners: Iterable[str] = ()) -> list[str]:
 
 
 def _strip_common(m: re.Match) -> tuple[int, str] | None:
-    """A run of capitalised words without leading common words ("Please Contact Acme" -> "Acme")."""
+    """A run of capitalised words without leading common words ("Please Contact Acme" -> "Acme") or a possessive."""
     words = m.group().rstrip(".").split()
     start = m.start()
     while words and words[0] in _COMMON:
         start = m.string.index(words[1], start + len(words[0])) if len(words) > 1 else start
         words = words[1:]
+    if words and words[-1].endswith("'s") and len(words[-1]) > 2:
+        words[-1] = words[-1][:-2]  # "Microsoft's update": the name is Microsoft
     return (start, " ".join(words)) if words else None
 
 

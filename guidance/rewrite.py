@@ -144,9 +144,10 @@ def deflection_candidates(sentence: str, facts: list[str], partner: str | None,
         return [(f"I'll contact {target} myself today{about}, {goal}, and update you by [time].", confirm),
                 (f"I'll contact {target} myself today{about} and update you by [time].", confirm[1:]),
                 (f"I'm taking this up with {target} for you{about}, and I'll update you by [time].", confirm[1:])]
-    return [(f"I'll take this up with the right team myself today{about}, {goal}, and update you by [time].", confirm[:2]),
-            (f"I'll take this up with the right team myself today{about} and update you by [time].", confirm[1:2]),
-            (f"I'm keeping this with me{about} and I'll update you by [time].", confirm[1:2])]
+    facts = _facts_clause(rest)
+    return [(f"I'll take this up with the right team myself today{facts}, {goal}, and update you by [time].", confirm[:2]),
+            (f"I'll take this up with the right team myself today{facts} and update you by [time].", confirm[1:2]),
+            (f"I'm keeping this with me{facts} and I'll update you by [time].", confirm[1:2])]
 
 
 def _sentence_ok(analyzer: Scorer, text: str, original: str, partners: Iterable[str], carried: str = "") -> bool:
@@ -232,6 +233,9 @@ class _Plan:
             return
         sentence_facts = fact_tools.extract(sentence, self.partners)
         used = {c.after for c in self.changes.values()}
+        # Only a change for the same label makes this sentence's point already: a joint problem
+        # statement does not make the next step of a deflection.
+        same = [c for c in self.changes.values() if c.reason.startswith(label)]
         new_facts = [f for f in sentence_facts if not any(f.lower() in u.lower() for u in used)]
         if label == "deflection":
             committed = any("[time]" in c.after for c in self.changes.values())
@@ -241,7 +245,7 @@ class _Plan:
         else:
             candidates = blame_candidates(sentence, new_facts, repeated=any(c.reason.startswith("blame") for c in self.changes.values()))
             reason = "blame: the fault put on the customer becomes a joint problem statement"
-        if not new_facts and used and may_remove:
+        if not new_facts and same and may_remove:
             # Its point is already made by an earlier change: say it once, drop the repeat.
             candidates = [("", [])] + candidates
         # Facts already carried by an earlier change do not need repeating here.

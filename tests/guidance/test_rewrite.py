@@ -74,3 +74,29 @@ def test_clean_reply_is_left_alone(ctx, analyzer):
 def test_no_rewrite_when_the_customer_spoke_last(ctx, analyzer):
     ticket = load_ticket({"id": "1", "messages": [{"author_role": "customer", "body": "Where is my refund?"}]})
     assert guide(ticket, analyzer.analyze(ticket), ctx)["rewrite"] is None
+
+
+def test_a_deflection_after_a_blame_sentence_becomes_a_next_step_not_a_gap(ctx, analyzer):
+    """The blame sentence's joint statement is no next step: the deflection after it is reworded, not dropped."""
+    body = "That's not our department. You need to call your bank about the declined payment, we can't see anything on our side."
+    rewrite = run(ctx, analyzer, body, customer="My payment keeps failing.")["rewrite"]
+    assert len(rewrite["changes"]) == 2 and all(c["after"] for c in rewrite["changes"])
+    assert "your bank" in rewrite["text"] and "[time]" in rewrite["text"]
+
+
+def test_an_owned_step_without_a_partner_reads_as_a_sentence(ctx, analyzer):
+    body = "Per our policy, refunds are not possible after 30 days. Your order 77-1203 was placed on 3 March. Nothing we can do."
+    text = run(ctx, analyzer, body, customer="I want a refund for order 77-1203.")["rewrite"]["text"]
+    assert "77-1203" in text and "3 March" in text and "[time]" in text
+    assert "today about this" not in text and "myself today, make sure" in text
+
+
+def test_a_possessive_is_not_a_separate_fact():
+    from guidance.facts import extract
+
+    facts = extract("Unfortunately this is a known issue with Microsoft's update, please reach out to Microsoft support.")
+    assert "Microsoft" in facts and "Microsoft's" not in facts
+    rewrite_after = "I'll contact Microsoft myself today about this, and update you by [time]."
+    from guidance.facts import missing
+
+    assert missing("a known issue with Microsoft's update", rewrite_after) == []
