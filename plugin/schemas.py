@@ -294,7 +294,7 @@ class DeadJobsResponse(Schema):
 
 
 class RetryResponse(Schema):
-    """A dead write-back queued again."""
+    """A dead write-back, or a failed lead alert, queued again."""
 
     id = fields.Integer()
     status = fields.String()
@@ -324,13 +324,6 @@ class AlertsResponse(Schema):
     """Lead alerts, newest first."""
 
     alerts = fields.List(fields.Nested(AlertSchema))
-
-
-class AlertRetryResponse(Schema):
-    """A failed alert queued to be sent again."""
-
-    id = fields.Integer()
-    status = fields.String()
 
 
 class CustomerExportResponse(Schema):

@@ -7,8 +7,8 @@ Every change is written to the audit log with the calling token's name.
 from __future__ import annotations
 
 from .. import alerts, jobs, privacy, runtime, versions
-from ..schemas import (AlertRetryResponse, AlertsQuery, AlertsResponse, CustomerExportResponse, DeadJobsResponse,
-                       EraseResponse, ModelsResponse, PartnersRequest, PartnersResponse, RetryResponse, ThresholdsRequest,
+from ..schemas import (AlertsQuery, AlertsResponse, CustomerExportResponse, DeadJobsResponse, EraseResponse,
+                       ModelsResponse, PartnersRequest, PartnersResponse, RetryResponse, ThresholdsRequest,
                        ThresholdsResponse)
 from ..services import services
 from ..storage import AuditEntry
@@ -153,7 +153,7 @@ def list_alerts(params: dict):
 
 
 @bp.post("/admin/alerts/<int:alert_id>/retry")
-@endpoint("admin", response=AlertRetryResponse, status=202, errors=(404, 409))
+@endpoint("admin", response=RetryResponse, status=202, errors=(404, 409))
 def retry_alert(alert_id: int):
     """Send a failed lead alert again, on the channels that failed (404: no such alert; 409: it is not failed)."""
     s = services()
