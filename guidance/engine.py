@@ -25,7 +25,6 @@ from .scoring import Scorer, Scores
 from .summary import advice_for, reasons_for, risk_level, summarise
 
 MAX_SUGGESTIONS = 3
-# Order, booking and case numbers: upper-case codes with digits, or runs of 4+ digits.
 # An order or booking number: "#88231", or a token of capitals and digits with a digit, hyphenated ("4471-22",
 # whole: the last part may be short) or of four characters or more; an ISO date is not one.
 _REFERENCE = re.compile(r"#\d{3,}\b|(?<![\w-])(?!\d{4}-\d{2}-\d{2}\b)(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]{4,})"

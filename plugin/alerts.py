@@ -176,8 +176,11 @@ def retry(services: Any, alert_id: int) -> None:
         if row.status != "failed":
             raise NotFailed(f"alert {alert_id} is {row.status}, not failed")
         row.status = "pending"
-    if services.send_alert_task is not None:
-        services.send_alert_task(alert_id)
+        session.flush()
+        # Queued inside the transaction: if the queue refuses the job, the alert stays failed (and can be
+        # sent again later) rather than pending with nothing to send it.
+        if services.send_alert_task is not None:
+            services.send_alert_task(alert_id)
 
 
 def register(queue: Huey, services: Callable[[], Any]) -> tuple[Callable[[int], object], Callable[[int], object]]:

@@ -192,3 +192,28 @@ def test_an_alert_that_ran_out_of_attempts_is_sent_again_by_an_admin(tmp_path):
         with services().sessions() as session:
             assert session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "alert.retry")).all() == [
                 {"alert_id": alert_id}]
+
+
+def test_an_alert_the_queue_refuses_stays_failed(tmp_path):
+    """Queue down when an admin retries: the alert is not left pending with no job to send it."""
+    from plugin.storage import Ticket
+
+    app = make_app(tmp_path, alert_webhook_url=HOOK)
+    with app.app_context():
+        with services().sessions.begin() as session:
+            ticket = Ticket(source="generic", external_id="T-1")
+            session.add(ticket)
+            session.flush()
+            row = AlertSent(ticket_id=ticket.id, level="high", status="failed", attempts=6, channels={"webhook": "failed: x"})
+            session.add(row)
+            session.flush()
+            alert_id = row.id
+
+        def refuse(_alert_id):
+            raise ConnectionError("queue down")
+
+        services().send_alert_task = refuse
+        with pytest.raises(ConnectionError):
+            alerts.retry(services(), alert_id)
+        with services().sessions() as session:
+            assert session.get(AlertSent, alert_id).status == "failed"
