@@ -144,9 +144,11 @@ def kind_metrics(true_kinds: Sequence[Sequence[str]], results: list[dict]) -> di
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3)}
 
-    per_kind = {kind: {"labelled": sum(kind in t for t, _ in pairs),
-                       **pr(sum(kind in t and kind in p for t, p in pairs), sum(kind in p for _, p in pairs),
-                            sum(kind in t for t, _ in pairs))} for kind in KINDS}
+    per_kind = {}
+    for kind in KINDS:
+        labelled = sum(kind in t for t, _ in pairs)
+        per_kind[kind] = {"labelled": labelled, **pr(sum(kind in t and kind in p for t, p in pairs),
+                                                     sum(kind in p for _, p in pairs), labelled)}
     return {"messages": len(pairs),
             "exact": round(sum(t == p for t, p in pairs) / len(pairs), 3) if pairs else None,
             **pr(sum(len(t & p) for t, p in pairs), sum(len(p) for _, p in pairs), sum(len(t) for t, _ in pairs)),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -110,13 +110,18 @@ class SegmentCounts:
     owners: np.ndarray
     agent: np.ndarray
 
+    @cached_property
+    def bounds(self) -> np.ndarray:
+        """Where each message's sentence rows start and end (a message's sentences are consecutive)."""
+        bounds = np.zeros(len(self.agent) + 1, np.int64)
+        np.cumsum(np.bincount(self.owners, minlength=len(self.agent)), out=bounds[1:])
+        return bounds
+
     def per_message(self, counts: Rows, n_cols: int, compiled: bool = True) -> Rows:
-        """Counts of whole messages: the sums of their sentences' counts (a message's sentences are consecutive)."""
+        """Counts of whole messages: the sums of their sentences' counts."""
         if compiled and _grams is not None:
-            bounds = np.zeros(len(self.agent) + 1, np.int64)
-            np.cumsum(np.bincount(self.owners, minlength=len(self.agent)), out=bounds[1:])
             return Rows(*(np.frombuffer(a, dtype) for a, dtype in
-                          zip(_grams.merge(counts, bounds), (np.int64, np.int64, np.float32))))
+                          zip(_grams.merge(counts, self.bounds), (np.int64, np.int64, np.float32))))
         return summed(self.owners[counts.row_ids()], counts.indices, len(self.agent), n_cols, counts.data)
 
 
@@ -320,17 +325,18 @@ class MessageFeaturizer(BaseEstimator, TransformerMixin):
 
         Sentences are counted straight into their message's row: no sentence rows are kept.
         """
-        segment_lists = [segments_of(t) for t in texts]
-        flat = [clean(seg) for segs in segment_lists for seg in segs]
-        owners = np.repeat(np.arange(len(texts)), [len(segs) for segs in segment_lists])
-        return self._assemble(*self._counts(flat, owners, len(texts)), _agent(roles))
+        return self._assemble(*self._text_counts(texts), _agent(roles))
 
     def linear(self, texts: Sequence[str], roles: Sequence[str], coef: np.ndarray) -> np.ndarray:
         """features(texts, roles) @ coef, without building the feature matrix (see `_product`)."""
+        return self._product(*self._text_counts(texts), _agent(roles), coef)
+
+    def _text_counts(self, texts: Sequence[str]) -> tuple[Rows, Rows, Rows]:
+        """Word, character and cue counts of whole texts, their sentences counted straight into the text's row."""
         segment_lists = [segments_of(t) for t in texts]
         flat = [clean(seg) for segs in segment_lists for seg in segs]
         owners = np.repeat(np.arange(len(texts)), [len(segs) for segs in segment_lists])
-        return self._product(*self._counts(flat, owners, len(texts)), _agent(roles), coef)
+        return self._counts(flat, owners, len(texts))
 
     def count(self, segment_lists: Sequence[Sequence[str]], roles: Sequence[str]) -> SegmentCounts:
         """Hash every sentence once; messages and sentences are both built from this."""

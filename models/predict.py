@@ -272,8 +272,9 @@ class Analyzer:
         customers = [m for m in msgs if m.probs is not None and m.role == "customer"]
         if not customers:
             return {}
-        m, kind = max(((c, k) for c in customers for k in KIND_INDEX), key=lambda ck: _shown(ck[0].probs[None], ck[1])[0])
-        if _shown(m.probs[None], kind)[0] < KIND_THRESHOLD:
+        shown, m, kind = max(((float(_shown(c.probs[None], k)[0]), c, k) for c in customers for k in KIND_INDEX),
+                             key=lambda found: found[0])
+        if shown < KIND_THRESHOLD:
             return {}
         k = int(np.argmax(_shown(self._sentence_probs(m), kind)))
         s, e = m.sentences[k]
