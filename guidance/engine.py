@@ -84,8 +84,7 @@ def rank_playbooks(playbooks: list[Playbook], ticket: dict, analysis: dict, part
     general playbook comes last while fewer fit than suggestions are shown. Within a
     playbook, the replies written for the customer's situation come first.
     """
-    customer = [m["body"] for m in ticket["messages"] if m["author_role"] == "customer"]
-    words = conversation_words(" ".join(customer or [m["body"] for m in ticket["messages"]]))
+    words = conversation_words(customer_text(ticket))
     groups = [pb.triggers["phrases"] for pb in playbooks]
     fits = iter(index_of(tuple(p for phrases in groups for p in phrases)).fits(words))
     flags = set(analysis["flags"]) | {f for m in analysis["messages"] for f in m["flags"]}
@@ -107,11 +106,14 @@ def rank_playbooks(playbooks: list[Playbook], ticket: dict, analysis: dict, part
 
 def _replies_for(pb: Playbook, words: set[str]) -> Playbook:
     """The playbook with the replies written for this situation (their `when` phrases fit) first, else as filed."""
-    fitting = [any(phrase_fit(p, words) for p in reply.get("when", ())) for reply in pb.replies]
-    if not any(fitting) or fitting[:sum(fitting)] == [True] * sum(fitting):
-        return pb  # already in that order
-    return replace(pb, replies=tuple(r for r, f in zip(pb.replies, fitting) if f)
-                   + tuple(r for r, f in zip(pb.replies, fitting) if not f))
+    ordered = tuple(sorted(pb.replies, key=lambda reply: not any(phrase_fit(p, words) for p in reply.get("when", ()))))
+    return pb if ordered == pb.replies else replace(pb, replies=ordered)
+
+
+def customer_text(ticket: dict) -> str:
+    """What the customer wrote, or the whole conversation when the customer wrote nothing."""
+    return ("\n".join(m["body"] for m in ticket["messages"] if m["author_role"] == "customer")
+            or "\n".join(m["body"] for m in ticket["messages"]))
 
 
 def fill_slots(ticket: dict, partners: list[str]) -> dict[str, str | None]:
@@ -121,9 +123,9 @@ def fill_slots(ticket: dict, partners: list[str]) -> dict[str, str | None]:
     requester = ticket.get("requester") or {}
     name = requester.get("name") or next(((m.get("author") or {}).get("name") for m in customer if (m.get("author") or {}).get("name")), None)
     agent = (ticket.get("assignee") or {}).get("name") or next(((m.get("author") or {}).get("name") for m in agents if (m.get("author") or {}).get("name")), None)
-    customer_text = "\n".join(m["body"] for m in customer) or "\n".join(m["body"] for m in ticket["messages"])
-    refs = _REFERENCE.findall(customer_text)
-    amounts = re.findall(r"[$£€¥₹]\s?\d[\d,]*(?:\.\d+)?", customer_text)
+    text = customer_text(ticket)
+    refs = _REFERENCE.findall(text)
+    amounts = re.findall(r"[$£€¥₹]\s?\d[\d,]*(?:\.\d+)?", text)
     return {
         "customer_name": name.split()[0] if name else None, "agent_name": agent.split()[0] if agent else None,
         "partner": partners[0] if partners else None, "reference": refs[0] if refs else None,

@@ -243,7 +243,7 @@ class _Plan:
             candidates = deflection_candidates(sentence, new_facts, partner, committed)
             reason = "deflection: the next step pushed onto someone else becomes one we own"
         else:
-            candidates = blame_candidates(sentence, new_facts, repeated=any(c.reason.startswith("blame") for c in self.changes.values()))
+            candidates = blame_candidates(sentence, new_facts, repeated=bool(same))
             reason = "blame: the fault put on the customer becomes a joint problem statement"
         if not new_facts and same and may_remove:
             # Its point is already made by an earlier change: say it once, drop the repeat.
